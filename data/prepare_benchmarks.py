@@ -1,0 +1,13 @@
+#!/usr/bin/env python
+"""Write normalised MATH500 / AIME24 / AIME25 / GPQA-Diamond files.
+
+    python data/prepare_benchmarks.py --out outputs/benchmarks                  # from the hub
+    python data/prepare_benchmarks.py --out DIR --source gpqa_diamond=gpqa_diamond.csv
+    python data/prepare_benchmarks.py --out DIR --fixtures                      # offline mini benchmarks
+"""
+
+from long1k.errors import run_main
+from long1k.prepare import main
+
+if __name__ == "__main__":
+    run_main(main)

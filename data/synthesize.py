@@ -1,0 +1,12 @@
+#!/usr/bin/env python
+"""Build a Long1K training set. With no source flags it runs offline on the generated fixtures.
+
+    python data/synthesize.py --out outputs/long1k
+    python data/synthesize.py --config data/recipes/long1k_hub.yaml --out outputs/long1k
+"""
+
+from long1k.errors import run_main
+from long1k.synthesis.run import main
+
+if __name__ == "__main__":
+    run_main(main)

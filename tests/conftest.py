@@ -1,0 +1,37 @@
+"""Offline, isolated test environment: a private cache for the generated tokenizer and fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("long1k_cache")
+    os.environ["LONG1K_CACHE"] = str(cache)
+    os.environ["HF_DATASETS_CACHE"] = str(tmp_path_factory.mktemp("hf_datasets"))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def tokenizer(private_cache):
+    from long1k.tokenizer import load_tokenizer
+
+    return load_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir(private_cache):
+    from long1k.fixtures import default_fixtures_dir
+
+    return default_fixtures_dir()

@@ -1,0 +1,25 @@
+import pytest
+
+from long1k.cli import parse_config
+from long1k.errors import Long1kError
+from long1k.synthesis.config import SynthesisConfig
+
+
+def test_yaml_recipe_with_command_line_override(tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("num_samples: 500\ns1_share: 0.5\nquestion_links: ['Also:']\n")
+    config = parse_config(SynthesisConfig, ["--config", str(recipe), "--num-samples", "20"])
+    assert config.num_samples == 20  # the flag wins
+    assert config.s1_share == 0.5 and config.question_links == ["Also:"]
+
+
+def test_unknown_recipe_key_is_an_error(tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("num_sample: 5\n")
+    with pytest.raises(Long1kError, match=r"recipe\.yaml: unknown option\(s\) \['num_sample'\]"):
+        parse_config(SynthesisConfig, ["--config", str(recipe)])
+
+
+def test_boolean_and_list_flags():
+    config = parse_config(SynthesisConfig, ["--decontaminate", "false", "--domains", "math", "science"])
+    assert config.decontaminate is False and config.domains == ["math", "science"]
