@@ -1,0 +1,57 @@
+"""Trainer callbacks: the loss history (CSV + PNG) and a simulated crash for the resume test."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+
+class LossHistory(TrainerCallback):
+    """Writes loss_history.csv and loss.png into the output folder at the end of training."""
+
+    def __init__(self, output_dir: str):
+        self.output_dir = Path(output_dir)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        rows = [(e["step"], e["loss"], e.get("learning_rate"), e.get("epoch")) for e in state.log_history
+                if "loss" in e]
+        with (self.output_dir / "loss_history.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["step", "loss", "learning_rate", "epoch"])
+            writer.writerows(rows)
+        if rows:
+            plot_loss(rows, self.output_dir / "loss.png")
+
+
+def plot_loss(rows: list[tuple], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="." if len(rows) < 50 else None)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("training loss (assistant tokens)")
+    ax.set_title("Long1K SFT: training loss")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+class InterruptAfterStep(TrainerCallback):
+    """Kills the process right after the checkpoint of `step` is written, as a crash would."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            print(f"interrupting after the checkpoint of step {self.step} (--interrupt_after_step)", flush=True)
+            os._exit(17)

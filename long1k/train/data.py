@@ -1,0 +1,176 @@
+"""Training rows -> token ids and labels, with loss on the assistant turns only.
+
+A row's `text` (or its `messages`, rendered with the tokenizer's chat template) is tokenized with
+character offsets; a token carries loss when it lies inside an assistant turn, from the first token
+after `<|im_start|>assistant\\n` up to and including `<|im_end|>`, so that the model learns to stop.
+Rows longer than the block size are dropped and counted before training, never truncated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from long1k.errors import Long1kError
+
+IGNORE_INDEX = -100
+ASSISTANT_OPEN = "<|im_start|>assistant\n"
+TURN_CLOSE = "<|im_end|>"
+_ASSISTANT = re.compile(re.escape(ASSISTANT_OPEN))
+
+
+@dataclass
+class TokenizedData:
+    input_ids: list[list[int]]
+    labels: list[list[int]]
+    source: str
+    rows_read: int
+    dropped_over_block_size: int
+    dropped_without_assistant: int
+    manifest_sha256: str | None = None
+    lengths: list[int] = field(default_factory=list)
+
+
+def assistant_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of assistant content, each ending just after its `<|im_end|>`."""
+    spans = []
+    for match in _ASSISTANT.finditer(text):
+        end = text.find(TURN_CLOSE, match.end())
+        spans.append((match.end(), len(text) if end < 0 else end + len(TURN_CLOSE)))
+    return spans
+
+
+def tokenize_with_labels(tokenizer, text: str) -> tuple[list[int], list[int]]:
+    """Token ids and labels (IGNORE_INDEX outside assistant turns) of one chat-templated text."""
+    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    spans = assistant_spans(text)
+    labels = []
+    for token, (start, end) in zip(encoding["input_ids"], encoding["offset_mapping"], strict=True):
+        inside = any(span_start <= start and end <= span_end for span_start, span_end in spans)
+        labels.append(token if inside else IGNORE_INDEX)
+    return encoding["input_ids"], labels
+
+
+def _data_files(path: Path) -> list[str]:
+    if path.is_file():
+        return [str(path)]
+    folder = path / "data" if (path / "data").is_dir() else path
+    files = sorted(str(p) for p in folder.glob("*.json*") if p.suffix in (".json", ".jsonl"))
+    files += sorted(str(p) for p in folder.glob("*.parquet"))
+    if not files:
+        raise Long1kError(f"{path}: no json / jsonl / parquet training files (expected the --out of "
+                          "data/synthesize.py, holding data/*.jsonl)")
+    return files
+
+
+def load_rows(dataset: str, split: str = "train"):
+    """A `datasets.Dataset` from a synthesis folder, a file, or a hub id; errors before any model load."""
+    import datasets
+
+    path = Path(dataset).expanduser()
+    if path.exists():
+        files = _data_files(path)
+        builder = "parquet" if files[0].endswith(".parquet") else "json"
+        try:
+            rows = datasets.load_dataset(builder, data_files=files, split="train")
+        except Exception as err:
+            raise Long1kError(f"{dataset}: cannot read training data: {str(err).strip().splitlines()[-1]}") from None
+    elif dataset.startswith((".", "/", "~")):
+        raise Long1kError(f"{dataset}: training data folder not found")
+    else:
+        try:
+            rows = datasets.load_dataset(dataset, split=split)
+        except Exception as err:
+            raise Long1kError(f"cannot load training data {dataset!r} from the hub: "
+                              f"{str(err).strip().splitlines()[-1]}") from None
+    if "text" not in rows.column_names and "messages" not in rows.column_names:
+        raise Long1kError(f"{dataset}: training data needs a 'text' or 'messages' column; found {rows.column_names}")
+    return rows
+
+
+def manifest_hash(dataset: str) -> str | None:
+    manifest = Path(dataset) / "manifest.jsonl"
+    return hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
+
+
+def render(tokenizer, row: dict) -> str:
+    if row.get("text"):
+        return row["text"]
+    return tokenizer.apply_chat_template(row["messages"], tokenize=False)
+
+
+def tokenize_dataset(rows, tokenizer, block_size: int, source: str) -> TokenizedData:
+    """Tokenize every row; drop (and count) rows over the block size or without an assistant turn."""
+    from tqdm import tqdm
+
+    data = TokenizedData([], [], source, len(rows), 0, 0, manifest_hash(source))
+    for row in tqdm(rows, desc="tokenize", unit="row", disable=len(rows) < 200):
+        ids, labels = tokenize_with_labels(tokenizer, render(tokenizer, row))
+        if all(label == IGNORE_INDEX for label in labels):
+            data.dropped_without_assistant += 1
+        elif len(ids) > block_size:
+            data.dropped_over_block_size += 1
+        else:
+            data.input_ids.append(ids)
+            data.labels.append(labels)
+            data.lengths.append(len(ids))
+    if not data.input_ids:
+        raise Long1kError(
+            f"{source}: no row fits the block size {block_size} ({data.dropped_over_block_size} longer, "
+            f"{data.dropped_without_assistant} without an assistant turn); raise --block_size"
+        )
+    return data
+
+
+def pack(data: TokenizedData, block_size: int) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+    """Padding-free packing: rows in their order, greedily concatenated up to the block size.
+
+    Returns input ids, labels and position ids (restarting at 0 for each row, which is how the
+    attention implementations find the row boundaries). The first label of each row is masked so
+    that no row learns to predict from the end of the previous one.
+    """
+    packs_ids, packs_labels, packs_positions = [], [], []
+    ids, labels, positions = [], [], []
+    for row_ids, row_labels in zip(data.input_ids, data.labels, strict=True):
+        if ids and len(ids) + len(row_ids) > block_size:
+            packs_ids.append(ids)
+            packs_labels.append(labels)
+            packs_positions.append(positions)
+            ids, labels, positions = [], [], []
+        ids = ids + row_ids
+        labels = labels + [IGNORE_INDEX] + row_labels[1:]
+        positions = positions + list(range(len(row_ids)))
+    if ids:
+        packs_ids.append(ids)
+        packs_labels.append(labels)
+        packs_positions.append(positions)
+    return packs_ids, packs_labels, packs_positions
+
+
+@dataclass
+class PaddingCollator:
+    """Right-pads a batch; padding carries no loss and no attention."""
+
+    pad_token_id: int
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        width = max(len(f["input_ids"]) for f in features)
+        batch = {"input_ids": [], "labels": [], "attention_mask": []}
+        with_positions = "position_ids" in features[0]
+        if with_positions:
+            batch["position_ids"] = []
+        for f in features:
+            pad = width - len(f["input_ids"])
+            batch["input_ids"].append(list(f["input_ids"]) + [self.pad_token_id] * pad)
+            batch["labels"].append(list(f["labels"]) + [IGNORE_INDEX] * pad)
+            batch["attention_mask"].append([1] * len(f["input_ids"]) + [0] * pad)
+            if with_positions:
+                batch["position_ids"].append(list(f["position_ids"]) + list(range(pad)))
+        if with_positions:
+            # Packed rows are told apart by their position ids; an attention mask would hide that.
+            del batch["attention_mask"]
+        return {key: torch.tensor(value, dtype=torch.long) for key, value in batch.items()}

@@ -1,0 +1,234 @@
+"""`train/sft.py`: full SFT of a causal LM on Long1K rows, loss on the assistant tokens only."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import sys
+from pathlib import Path
+
+from long1k.cli import parse_config
+from long1k.errors import Long1kError
+from long1k.train import preflight
+from long1k.train.config import SFTConfig
+from long1k.train.data import PaddingCollator, TokenizedData, load_rows, pack, tokenize_dataset
+from long1k.train.model import SHAPES, build_random_model, default_tokenizer_for, shape_of
+
+RUN_CONFIG = "run_config.json"
+FINAL_DIR = "final"
+IDENTITY_KEYS = ("model_name_or_path", "dataset", "block_size", "packing", "seed")
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def say(message: str) -> None:
+    if is_main_process():
+        print(message, flush=True)
+
+
+def last_checkpoint(output_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+
+
+def check_output_dir(config: SFTConfig) -> str | None:
+    """The checkpoint to resume from; refuse to mix two runs in one folder."""
+    output_dir = Path(config.output_dir)
+    previous = output_dir / RUN_CONFIG
+    checkpoint = last_checkpoint(output_dir)
+    if not config.resume:
+        if previous.is_file() or checkpoint:
+            raise Long1kError(f"{output_dir}: holds another run; pass --resume to continue it, or choose "
+                              "another --output_dir")
+        return None
+    if previous.is_file():
+        earlier = json.loads(previous.read_text())["arguments"]
+        changed = [k for k in IDENTITY_KEYS if earlier.get(k) != getattr(config, k)]
+        if changed:
+            raise Long1kError(f"{output_dir}: holds a run with different {changed}; --resume continues only "
+                              "the same run")
+    if checkpoint is None:
+        say(f"--resume: no checkpoint in {output_dir} yet, starting from step 0")
+    return checkpoint
+
+
+def load_tokenizer_for(config: SFTConfig):
+    from long1k.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer(config.tokenizer_name or default_tokenizer_for(config.model_name_or_path))
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    if tokenizer.pad_token_id is None or tokenizer.pad_token_id == im_end:
+        # A pad equal to <|im_end|> would be masked out of the loss and the model would never learn to stop.
+        tokenizer.pad_token = "<|fim_pad|>"
+    return tokenizer
+
+
+def attention_implementation(requested: str) -> str:
+    if requested != "auto":
+        return requested
+    import torch
+
+    try:
+        import flash_attn  # noqa: F401
+
+        return "flash_attention_2" if torch.cuda.is_available() else "sdpa"
+    except ImportError:
+        return "sdpa"
+
+
+def load_model(config: SFTConfig):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    attention = attention_implementation(config.attn_implementation)
+    dtype = torch.bfloat16 if config.bf16 else torch.float32
+    if config.model_name_or_path in SHAPES:
+        say(f"model: randomly initialised {config.model_name_or_path} (seed {config.seed}), attention {attention}")
+        return build_random_model(config.model_name_or_path, config.seed, attention, dtype)
+    try:
+        return AutoModelForCausalLM.from_pretrained(config.model_name_or_path, dtype=dtype,
+                                                    attn_implementation=attention)
+    except OSError as err:
+        raise Long1kError(f"cannot load model {config.model_name_or_path!r}: {err}") from None
+
+
+def model_shape(config: SFTConfig):
+    if config.model_name_or_path in SHAPES:
+        return shape_of(config.model_name_or_path)
+    from transformers import AutoConfig
+
+    try:
+        return shape_of(AutoConfig.from_pretrained(config.model_name_or_path))
+    except (OSError, ValueError) as err:
+        raise Long1kError(f"cannot read the config of {config.model_name_or_path!r}: {err}") from None
+
+
+def run_preflight(config: SFTConfig) -> preflight.MemoryPlan | None:
+    if config.preflight == "off":
+        return None
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
+    plan = preflight.plan_memory(model_shape(config), world, local, config.block_size, config.deepspeed,
+                                 config.per_device_train_batch_size, config.use_liger_kernel,
+                                 config.gradient_checkpointing)
+    say(plan.table())
+    gpu = config.gpu_memory_gb or preflight.gpu_memory_gb()
+    problems = preflight.verdict(plan, gpu, preflight.host_memory_gb())
+    for problem in problems:
+        say(f"preflight: {problem}")
+    if problems and config.preflight == "refuse":
+        raise Long1kError("preflight: the configuration does not fit (see above); --preflight warn to try anyway")
+    return plan
+
+
+def train_dataset(config: SFTConfig, data: TokenizedData):
+    from datasets import Dataset
+
+    if config.packing:
+        ids, labels, positions = pack(data, config.block_size)
+        say(f"packing: {len(data.input_ids)} rows into {len(ids)} sequences of at most {config.block_size} tokens")
+        return Dataset.from_dict({"input_ids": ids, "labels": labels, "position_ids": positions})
+    return Dataset.from_dict({"input_ids": data.input_ids, "labels": data.labels})
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in ("torch", "transformers", "datasets", "accelerate", "deepspeed", "flash-attn", "liger-kernel"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def write_run_config(config: SFTConfig, data: TokenizedData, plan) -> None:
+    if not is_main_process():
+        return
+    output_dir = Path(config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    deepspeed = json.loads(Path(config.deepspeed).read_text()) if isinstance(config.deepspeed, str) else None
+    record = {
+        "arguments": {k: v for k, v in json.loads(config.to_json_string()).items()},
+        "deepspeed": deepspeed,
+        "versions": library_versions(),
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "data": {
+            "source": data.source,
+            "manifest_sha256": data.manifest_sha256,
+            "token_ids_sha256": hashlib.sha256(json.dumps(data.input_ids).encode()).hexdigest(),
+            "rows_read": data.rows_read,
+            "rows_used": len(data.input_ids),
+            "dropped_over_block_size": data.dropped_over_block_size,
+            "dropped_without_assistant": data.dropped_without_assistant,
+            "tokens": sum(data.lengths),
+        },
+        "preflight": None if plan is None else {k: round(v, 2) if isinstance(v, float) else v
+                                                for k, v in vars(plan).items()},
+    }
+    (output_dir / RUN_CONFIG).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def train(config: SFTConfig) -> None:
+    from transformers import Trainer
+
+    from long1k.train.callbacks import InterruptAfterStep, LossHistory
+
+    if config.use_liger_kernel:
+        try:
+            import liger_kernel  # noqa: F401
+        except ImportError:
+            raise Long1kError("--use_liger_kernel needs the liger-kernel package") from None
+    resume_from = check_output_dir(config)
+    tokenizer = load_tokenizer_for(config)
+    rows = load_rows(config.dataset, config.dataset_split)
+    data = tokenize_dataset(rows, tokenizer, config.block_size, config.dataset)
+    say(f"data: {data.rows_read} rows read, {len(data.input_ids)} used, {data.dropped_over_block_size} dropped "
+        f"(longer than --block_size {config.block_size}), {data.dropped_without_assistant} without an assistant "
+        f"turn; {sum(data.lengths):,} tokens")
+    plan = run_preflight(config)
+    write_run_config(config, data, plan)
+
+    _ = config.device  # sets up torch.distributed, which ZeRO-3's partitioned model construction needs
+    model = load_model(config)
+    if config.gradient_checkpointing:
+        model.config.use_cache = False
+    callbacks = [LossHistory(config.output_dir)]
+    if config.interrupt_after_step:
+        callbacks.append(InterruptAfterStep(config.interrupt_after_step))
+    trainer = Trainer(model=model, args=config, train_dataset=train_dataset(config, data),
+                      data_collator=PaddingCollator(tokenizer.pad_token_id), processing_class=tokenizer,
+                      callbacks=callbacks)
+    trainer.log({"rows_dropped_over_block_size": data.dropped_over_block_size, "rows_used": len(data.input_ids)})
+    trainer.train(resume_from_checkpoint=resume_from)
+    final = Path(config.output_dir) / FINAL_DIR
+    trainer.save_model(str(final))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(final))
+        say(f"saved the final model and tokenizer to {final}")
+
+
+def init_cpu_deepspeed() -> None:
+    """DeepSpeed on the CPU accelerator (DS_ACCELERATOR=cpu: tests, laptops) under torchrun.
+
+    On that path the Trainer hands accelerate no communication backend, which then sees no
+    distributed run at all; setting the shared state up first with gloo fixes the world size.
+    """
+    if os.environ.get("DS_ACCELERATOR") != "cpu" or "LOCAL_RANK" not in os.environ:
+        return
+    from accelerate import PartialState
+
+    os.environ["ACCELERATE_USE_DEEPSPEED"] = "true"
+    try:
+        PartialState(backend="gloo")
+    finally:
+        del os.environ["ACCELERATE_USE_DEEPSPEED"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    init_cpu_deepspeed()
+    train(parse_config(SFTConfig, argv, description=__doc__))
