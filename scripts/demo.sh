@@ -6,10 +6,15 @@ cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
 OUT="${DEMO_OUT:-outputs/demo}"
 
-echo "== 1/2 benchmarks (generated mini MATH500 / AIME24 / AIME25 / GPQA-Diamond)"
+echo "== 1/3 benchmarks (generated mini MATH500 / AIME24 / AIME25 / GPQA-Diamond)"
 python data/prepare_benchmarks.py --fixtures --out "$OUT/benchmarks"
 
-echo "== 2/2 Long1K synthesis from the generated OpenThoughts / s1K-1.1 fixtures"
+echo "== 2/3 Long1K synthesis from the generated OpenThoughts / s1K-1.1 fixtures"
 python data/synthesize.py --out "$OUT/long1k" --benchmarks_dir "$OUT/benchmarks"
 
-echo "demo done: see $OUT/long1k/stats.json and $OUT/long1k/length_histogram.png"
+echo "== 3/3 SFT of a tiny random Qwen2 model: torchrun x2, DeepSpeed ZeRO-3 + CPU offload (gloo)"
+rm -rf "$OUT/sft"  # the demo's own run folder: start it afresh each time
+NPROC_PER_NODE=2 DS_ACCELERATOR=cpu RECIPE=train/recipes/tiny_cpu.yaml DATA="$OUT/long1k" OUTPUT_DIR="$OUT/sft" \
+  MASTER_PORT="${MASTER_PORT:-29517}" bash train/sft.sh
+
+echo "demo done: data in $OUT/long1k (stats.json, length_histogram.png), model in $OUT/sft/final (loss.png)"

@@ -195,8 +195,8 @@ def train(config: SFTConfig) -> None:
 
     _ = config.device  # sets up torch.distributed, which ZeRO-3's partitioned model construction needs
     model = load_model(config)
-    if config.gradient_checkpointing:
-        model.config.use_cache = False
+    # No KV cache in training: besides wasting memory, a cache hides the row boundaries of packed batches.
+    model.config.use_cache = False
     callbacks = [LossHistory(config.output_dir)]
     if config.interrupt_after_step:
         callbacks.append(InterruptAfterStep(config.interrupt_after_step))
