@@ -70,7 +70,7 @@ def test_run_config_records_the_run(full_run, data):
     assert record["data"]["rows_used"] + record["data"]["dropped_over_block_size"] == 8
     assert record["versions"]["deepspeed"] and record["data"]["manifest_sha256"]
     log = (full_run / "train-node0.log").read_text()
-    assert f"dropped (longer than --block_size 1024)" in log
+    assert "dropped (longer than --block_size 1024)" in log
 
 
 def test_interrupted_run_resumes_like_an_uninterrupted_one(full_run, data, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -139,10 +140,8 @@ def train_dataset(config: SFTConfig, data: TokenizedData):
 def library_versions() -> dict[str, str]:
     versions = {"python": sys.version.split()[0]}
     for name in ("torch", "transformers", "datasets", "accelerate", "deepspeed", "flash-attn", "liger-kernel"):
-        try:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
     return versions
 
 

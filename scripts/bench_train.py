@@ -1,0 +1,200 @@
+#!/usr/bin/env python
+"""Training throughput, MFU and peak memory per configuration, plus the paper-scale projection.
+
+    python scripts/bench_train.py                          # CPU: tiny shape smoke test
+    python scripts/bench_train.py --shape qwen2.5-1.5b --block-sizes 8192 16384 32768   # on a GPU
+    python scripts/bench_train.py --project-only --data outputs/long1k                  # calculator only
+
+Configurations, each a full forward + backward + AdamW step on a randomly initialised model with
+gradient checkpointing: `baseline` (rows padded into a micro-batch of 2, SDPA, no Liger), then
+`packing` (the same rows concatenated, no padding), `flash` (flash-attention 2), `liger` (Liger
+kernels), `best` (all that are installed). Tokens per second count real (non-padding) tokens; MFU
+uses the model FLOPs of those tokens and the GPU's dense bf16 peak. Rows get Long1K-like lengths
+(uniform between a quarter of the block and the block). Results as markdown and CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from long1k.train.flops import flops_for_rows, peak_tflops, project
+from long1k.train.model import SHAPES, build_random_model
+from long1k.train.preflight import plan_memory
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def available(module: str) -> bool:
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def configurations(on_gpu: bool) -> dict[str, dict]:
+    flash = on_gpu and available("flash_attn")
+    liger = on_gpu and available("liger_kernel")
+    configs = {"baseline": {"attention": "sdpa", "liger": False, "packing": False},
+               "packing": {"attention": "sdpa", "liger": False, "packing": True}}
+    if flash:
+        configs["flash"] = {"attention": "flash_attention_2", "liger": False, "packing": False}
+    if liger:
+        configs["liger"] = {"attention": "sdpa", "liger": True, "packing": False}
+    configs["best"] = {"attention": "flash_attention_2" if flash else "sdpa", "liger": liger, "packing": True}
+    return configs
+
+
+def batches(block: int, rows_per_batch: int, packing: bool, rng: random.Random, steps: int):
+    """(input_ids, position_ids or None, real token count, row lengths) per step."""
+    import torch
+
+    for _ in range(steps):
+        lengths = [rng.randint(block // 4, block) for _ in range(rows_per_batch)]
+        if packing:  # as many whole rows as fit in one block
+            kept, total = [], 0
+            for length in lengths + [rng.randint(block // 4, block) for _ in range(8)]:
+                if total + length <= block:
+                    kept.append(length)
+                    total += length
+            ids = torch.randint(0, 150_000, (1, total))
+            positions = torch.cat([torch.arange(n) for n in kept]).unsqueeze(0)
+            yield ids, positions, total, kept
+        else:
+            width = max(lengths)
+            ids = torch.randint(0, 150_000, (rows_per_batch, width))
+            yield ids, None, sum(lengths), lengths
+
+
+def measure(shape_name: str, block: int, config: dict, steps: int, device: str) -> dict:
+    import torch
+
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    model = build_random_model(shape_name, 0, config["attention"], dtype).to(device)
+    if config["liger"]:
+        from liger_kernel.transformers import apply_liger_kernel_to_qwen2
+
+        apply_liger_kernel_to_qwen2(model=model)
+    model.config.use_cache = False
+    model.gradient_checkpointing_enable()
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=device == "cuda")
+    rng = random.Random(0)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    timings, tokens, flops = [], 0, 0.0
+    for index, (ids, positions, real, lengths) in enumerate(batches(block, 2, config["packing"], rng, steps + 1)):
+        ids = ids.to(device)
+        kwargs = {"position_ids": positions.to(device)} if positions is not None else {}
+        if device == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        loss = model(input_ids=ids, labels=ids, **kwargs).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if index:  # the first step warms up kernels and allocators
+            timings.append(time.perf_counter() - started)
+            tokens += real
+            flops += flops_for_rows(SHAPES[shape_name], lengths)
+    seconds = sum(timings)
+    peak = torch.cuda.max_memory_allocated() / 1024**3 if device == "cuda" else _rss_gb()
+    return {"tokens_per_s": tokens / seconds, "tflops": flops / seconds / 1e12, "peak_gb": peak,
+            "step_s": statistics.median(timings)}
+
+
+def _rss_gb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def long1k_lengths(data: str | None) -> tuple[list[int], str]:
+    """Token lengths of a synthesized set (its manifest), else of a 1k-row set like the paper's."""
+    if data and (Path(data) / "manifest.jsonl").is_file():
+        rows = [json.loads(line) for line in (Path(data) / "manifest.jsonl").open()]
+        return [r["tokens"]["text"] for r in rows], f"{data}/manifest.jsonl"
+    rng = random.Random(0)  # 1,000 rows, mean about 16k tokens, capped at the 32k block
+    return [min(32768, int(rng.lognormvariate(9.55, 0.6))) for _ in range(1000)], "synthetic Long1K-like lengths"
+
+
+def print_projection(data: str | None) -> None:
+    lengths, origin = long1k_lengths(data)
+    shape = SHAPES["qwen2.5-32b"]
+    print(f"\n## Paper-scale projection: Qwen2.5-32B, 8 x H100, {len(lengths)} rows from {origin} "
+          f"(mean {statistics.mean(lengths):,.0f} tokens)\n")
+    print("| epochs | MFU | hours |\n|---|---|---|")
+    for epochs in (4, 5):
+        for mfu in (0.25, 0.40):
+            print(f"| {epochs} | {mfu:.0%} | {project(shape, lengths, epochs, 8, mfu).hours:.2f} |")
+    print("(the original run took 10-11 h: 120 s per optimizer step of 16 rows)")
+    for name, config in (("ZeRO-3 + CPU offload (paper)", "ds_z3_offload.json"), ("ZeRO-3, no offload", "ds_z3.json")):
+        for liger in (False, True):
+            plan = plan_memory(shape, 8, 8, 32768, str(REPO / "train" / config), liger=liger)
+            print(f"\n### preflight at 32k: {name}, Liger {'on' if liger else 'off'}\n{plan.table()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shape", default=None, help="named shape (default: qwen2.5-1.5b on GPU, tiny-qwen2 on CPU)")
+    parser.add_argument("--block-sizes", type=int, nargs="+", default=None)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--out", default="outputs/bench_train", help="folder for results.csv / results.md")
+    parser.add_argument("--data", default=None, help="a synthesized set, for the length distribution of the projection")
+    parser.add_argument("--project-only", action="store_true")
+    args = parser.parse_args()
+    if not args.project_only:
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        shape = args.shape or ("qwen2.5-1.5b" if device == "cuda" else "tiny-qwen2")
+        blocks = args.block_sizes or ([8192, 16384, 32768] if device == "cuda" else [512, 1024])
+        name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU"
+        peak = peak_tflops(name)
+        rows = []
+        for block in blocks:
+            for config_name, config in configurations(device == "cuda").items():
+                try:
+                    result = measure(shape, block, config, args.steps, device)
+                except Exception as err:  # an out-of-memory configuration is a result too
+                    print(f"{config_name} at {block}: failed ({type(err).__name__}: {str(err)[:120]})", file=sys.stderr)
+                    result = {"tokens_per_s": 0.0, "tflops": 0.0, "peak_gb": float("nan"), "step_s": float("nan")}
+                mfu = result["tflops"] / peak if peak else None
+                rows.append({"device": name, "shape": shape, "block": block, "config": config_name, **result,
+                             "mfu": mfu})
+                print(f"{config_name:>8} @ {block}: {result['tokens_per_s']:,.0f} tok/s, {result['tflops']:.2f} TFLOP/s"
+                      f", peak {result['peak_gb']:.2f} GB", flush=True)
+        write_results(rows, Path(args.out))
+    print_projection(args.data)
+
+
+def write_results(rows: list[dict], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    baseline = {r["block"]: r["tokens_per_s"] for r in rows if r["config"] == "baseline"}
+    lines = ["| device | shape | block | config | tokens/s | x baseline | TFLOP/s | MFU | peak GB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        speedup = r["tokens_per_s"] / baseline[r["block"]] if baseline.get(r["block"]) else float("nan")
+        mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "n/a (CPU)"
+        lines.append(f"| {r['device']} | {r['shape']} | {r['block']} | {r['config']} | {r['tokens_per_s']:,.0f} | "
+                     f"{speedup:.2f} | {r['tflops']:.3f} | {mfu} | {r['peak_gb']:.2f} |")
+    table = "\n".join(lines)
+    (out / "results.md").write_text(table + "\n")
+    print("\n" + table)
+
+
+if __name__ == "__main__":
+    main()
