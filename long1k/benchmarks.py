@@ -217,13 +217,6 @@ def prepare(spec: BenchmarkSpec, rows: list[dict], where: str, seed: int = 0) ->
     return items
 
 
-def write_benchmark(path: Path, items: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-
-
 def read_prepared(path: Path) -> list[dict]:
     """Rows of a prepared benchmark file (what data/prepare_benchmarks.py writes)."""
     return read_local_rows(path)

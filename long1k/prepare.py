@@ -8,9 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from long1k.benchmarks import REGISTRY, get_spec, prepare, read_hub_rows, read_local_rows, write_benchmark
+from long1k.benchmarks import REGISTRY, get_spec, prepare, read_hub_rows, read_local_rows
 from long1k.cli import parse_config
 from long1k.errors import Long1kError
+from long1k.jsonl import write_jsonl
 
 MANIFEST = "benchmarks_manifest.json"
 FIXTURE_FILES = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
@@ -61,7 +62,7 @@ def prepare_benchmarks(config: PrepareConfig) -> dict[str, dict]:
             rows, where = read_hub_rows(spec), spec.hub_id
         items = prepare(spec, rows, where, config.gpqa_seed)
         target = out / f"{name}.jsonl"
-        write_benchmark(target, items)
+        write_jsonl(target, items)
         manifest[name] = {
             "source": where,
             "rows": len(items),

@@ -8,7 +8,6 @@ file and row it came from, for error messages and for the manifest.
 from __future__ import annotations
 
 import bisect
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from long1k.errors import Long1kError
+from long1k.jsonl import write_jsonl
 
 LOCAL_BUILDERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
 MAX_MESSAGES_PER_REASON = 5
@@ -73,9 +73,7 @@ class SkipLog:
                       "(all listed in skipped.jsonl)")
 
     def write(self, path: Path) -> None:
-        with path.open("w", encoding="utf-8") as handle:
-            for record in self.records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        write_jsonl(path, self.records)
 
 
 def _local_files(path: Path) -> list[Path]:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from long1k.errors import Long1kError
+from long1k.jsonl import write_jsonl
 from long1k.stats import describe
 from long1k.synthesis.sampling import Example
 
@@ -31,33 +32,22 @@ def prepare_out_dir(out: Path) -> None:
     (out / "data").mkdir(parents=True, exist_ok=True)
 
 
-def _dumps(row: dict) -> str:
-    return json.dumps(row, ensure_ascii=False)
-
-
 def write_shards(out: Path, examples: list[Example], shard_size: int) -> list[Path]:
     count = max(1, -(-len(examples) // shard_size))
     paths = []
     for shard in range(count):
-        path = out / "data" / f"train-{shard:05d}-of-{count:05d}.jsonl"
-        with path.open("w", encoding="utf-8") as handle:
-            for example in examples[shard * shard_size : (shard + 1) * shard_size]:
-                handle.write(_dumps({"id": example.id, "kind": example.kind,
-                                     "messages": example.messages, "text": example.text,
-                                     "num_tokens": example.text_tokens}) + "\n")
-        paths.append(path)
+        rows = ({"id": e.id, "kind": e.kind, "messages": e.messages, "text": e.text, "num_tokens": e.text_tokens}
+                for e in examples[shard * shard_size : (shard + 1) * shard_size])
+        paths.append(write_jsonl(out / "data" / f"train-{shard:05d}-of-{count:05d}.jsonl", rows))
     return paths
 
 
 def write_manifest(path: Path, examples: list[Example]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for example in examples:
-            handle.write(_dumps({
-                "id": example.id, "kind": example.kind, "domain": example.domain, "sources": example.sources,
-                "links": example.links, "tokens": {"text": example.text_tokens,
-                                                   "response": example.response_tokens,
-                                                   "parts": example.part_tokens},
-            }) + "\n")
+    write_jsonl(path, ({
+        "id": example.id, "kind": example.kind, "domain": example.domain, "sources": example.sources,
+        "links": example.links, "tokens": {"text": example.text_tokens, "response": example.response_tokens,
+                                           "parts": example.part_tokens},
+    } for example in examples))
 
 
 def write_llamafactory(out: Path, examples: list[Example]) -> None:

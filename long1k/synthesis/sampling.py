@@ -62,6 +62,14 @@ class Measurer:
         self.counters["tokens_counted"] += sum(counts)
         return counts
 
+    def trace_and_answer(self, source: Source, chunk: list[Candidate], trace_column: str,
+                         answer_column: str) -> tuple[list[str], list[str], list[int]]:
+        """Traces, answers and their summed token counts for a chunk of candidates, in one batch."""
+        indices = [c.index for c in chunk]
+        traces, answers = source.strings(trace_column, indices), source.strings(answer_column, indices)
+        counts = self.count(traces + answers)
+        return traces, answers, [counts[k] + counts[len(chunk) + k] for k in range(len(chunk))]
+
     def measure(self, examples: list[Example]) -> None:
         for example in examples:
             example.text = self.tokenizer.apply_chat_template(example.messages, tokenize=False)
@@ -139,13 +147,10 @@ class PairSampler:
                 return
 
     def _parts(self, chunk: list[Candidate]) -> list[Part]:
-        indices = [c.index for c in chunk]
-        reasonings = self.source.strings("deepseek_reasoning", indices)
-        solutions = self.source.strings("deepseek_solution", indices)
-        counts = self.measurer.count(reasonings + solutions)
+        reasonings, solutions, totals = self.measurer.trace_and_answer(
+            self.source, chunk, "deepseek_reasoning", "deepseek_solution")
         parts = []
-        for k, candidate in enumerate(chunk):
-            tokens = counts[k] + counts[len(chunk) + k]
+        for k, (candidate, tokens) in enumerate(zip(chunk, totals, strict=True)):
             if self.config.part_min_tokens <= tokens <= self.config.part_max_tokens:
                 parts.append(Part(candidate, reasonings[k], solutions[k], tokens))
             else:
@@ -198,13 +203,10 @@ class S1Sampler:
         self.counters = measurer.counters
 
     def _examples(self, chunk: list[Candidate]) -> list[Example]:
-        indices = [c.index for c in chunk]
-        trajectories = self.source.strings("deepseek_thinking_trajectory", indices)
-        attempts = self.source.strings("deepseek_attempt", indices)
-        counts = self.measurer.count(trajectories + attempts)
+        trajectories, attempts, totals = self.measurer.trace_and_answer(
+            self.source, chunk, "deepseek_thinking_trajectory", "deepseek_attempt")
         examples = []
-        for k, candidate in enumerate(chunk):
-            tokens = counts[k] + counts[len(chunk) + k]
+        for k, (candidate, tokens) in enumerate(zip(chunk, totals, strict=True)):
             if not self.config.s1_min_tokens <= tokens <= self.config.s1_max_tokens:
                 self.counters["s1_outside_token_range"] += 1
                 continue
