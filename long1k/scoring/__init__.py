@@ -1,0 +1,1 @@
+"""Scoring, apart from generation: answer extraction, rule grading in killable workers, metrics."""
