@@ -1,0 +1,96 @@
+"""Benchmark metrics from graded rows: pass@1 over samples and seeds (Table 4 style with the spread
+over seeds), a bootstrap interval over questions, unbiased pass@k, maj@k, truncation, no-answer
+rates and response lengths of correct and wrong answers."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased estimator 1 - C(n-c, k) / C(n, k) for n samples of which c are correct."""
+    if k > n:
+        raise ValueError(f"k={k} exceeds the {n} samples")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def _by_question(rows: Sequence[dict]) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[str(row["id"])].append(row)
+    return groups
+
+
+def question_accuracy(rows: Sequence[dict]) -> dict[str, float]:
+    return {qid: statistics.fmean(bool(r["correct"]) for r in group) for qid, group in _by_question(rows).items()}
+
+
+def bootstrap_interval(values: Sequence[float], resamples: int = 1000, seed: int = 0,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of the mean, resampling questions with replacement."""
+    rng = random.Random(seed)
+    n = len(values)
+    means = sorted(statistics.fmean(values[rng.randrange(n)] for _ in range(n)) for _ in range(resamples))
+    low = means[int((1 - level) / 2 * resamples)]
+    high = means[min(resamples - 1, int((1 + level) / 2 * resamples))]
+    return low, high
+
+
+def majority_correct(group: Sequence[dict]) -> bool:
+    """Majority vote over extracted answers (ties: the answer seen first); no answer never wins."""
+    answers = [str(r["extracted"]).strip() for r in group if r.get("extracted") not in (None, "")]
+    if not answers:
+        return False
+    counts = Counter(answers)
+    best = max(counts.values())
+    winner = next(a for a in answers if counts[a] == best)
+    return any(bool(r["correct"]) for r in group if str(r.get("extracted") or "").strip() == winner)
+
+
+def benchmark_metrics(rows: Sequence[dict]) -> dict:
+    """All metrics of one (model, benchmark), in percent where they are rates."""
+    per_question = question_accuracy(rows)
+    seeds = sorted({r.get("seed", 0) for r in rows})
+    per_seed = [statistics.fmean(question_accuracy([r for r in rows if r.get("seed", 0) == s]).values())
+                for s in seeds]
+    pass1 = statistics.fmean(per_question.values())
+    low, high = bootstrap_interval(list(per_question.values()))
+    groups = _by_question(rows)
+    n = min(len(g) for g in groups.values())
+    correct_tokens = [r["response_tokens"] for r in rows if r["correct"] and r.get("response_tokens") is not None]
+    wrong_tokens = [r["response_tokens"] for r in rows if not r["correct"] and r.get("response_tokens") is not None]
+    metrics = {
+        "questions": len(per_question),
+        "samples_per_question": n,
+        "seeds": seeds,
+        "pass@1": 100 * pass1,
+        "seed_min": 100 * min(per_seed),
+        "seed_max": 100 * max(per_seed),
+        "per_seed": {str(s): 100 * a for s, a in zip(seeds, per_seed, strict=True)},
+        "bootstrap95": [100 * low, 100 * high],
+        "truncated_pct": 100 * statistics.fmean(r.get("finish_reason") == "length" for r in rows),
+        "no_answer_pct": 100 * statistics.fmean(r.get("extracted") in (None, "") for r in rows),
+        "timeouts": sum(str(r.get("reason", "")).startswith("timeout") for r in rows),
+        "tokens_correct_mean": statistics.fmean(correct_tokens) if correct_tokens else None,
+        "tokens_correct_median": statistics.median(correct_tokens) if correct_tokens else None,
+        "tokens_wrong_mean": statistics.fmean(wrong_tokens) if wrong_tokens else None,
+        "tokens_wrong_median": statistics.median(wrong_tokens) if wrong_tokens else None,
+    }
+    if n > 1:
+        ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128) if k <= n]
+        metrics["pass@k"] = {str(k): 100 * statistics.fmean(
+            pass_at_k(len(g), sum(bool(r["correct"]) for r in g), k) for g in groups.values()) for k in ks}
+        metrics[f"maj@{n}"] = 100 * statistics.fmean(majority_correct(g[:n]) for g in groups.values())
+    return metrics
+
+
+def table4_cell(metrics: dict) -> str:
+    """'95.6 (+1.0/-1.6)': mean pass@1 with the spread of the per-seed scores."""
+    mean = metrics["pass@1"]
+    return f"{mean:.1f} (+{metrics['seed_max'] - mean:.1f}/-{mean - metrics['seed_min']:.1f})"
