@@ -1,0 +1,86 @@
+"""calc_metric_lc end to end on predictions built from benchmark files: golds score 100%, shuffled golds
+score near chance; bad prediction files are clear errors."""
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+from long1k.errors import Long1kError
+from long1k.jsonl import write_jsonl
+from long1k.prepare import PrepareConfig, prepare_benchmarks
+from long1k.scoring.report import ScoreConfig, score
+
+REPO = Path(__file__).resolve().parent.parent
+REAL = SHARED / "benchmarks"
+
+
+def gold_response(item: dict, answer) -> str:
+    if item["benchmark"] == "gpqa_diamond":
+        return f"<|begin_of_thought|>\n\nA is tempting.\n\n<|end_of_thought|>\n\nThe correct answer is ({answer})."
+    return f"<|begin_of_thought|>\n\nthinking\n\n<|end_of_thought|>\n\nThe answer is $\\boxed{{{answer}}}$."
+
+
+def predictions(folder: Path, benchmark_dir: Path, shuffle: bool) -> Path:
+    for path in sorted(benchmark_dir.glob("*.jsonl")):
+        items = [json.loads(line) for line in path.read_text().splitlines()]
+        answers = [item["answer"] for item in items]
+        if shuffle:
+            random.Random(0).shuffle(answers)
+        rows = [{"model": "gold" if not shuffle else "shuffled", "benchmark": item["benchmark"], "id": item["id"],
+                 "sample": 0, "seed": 42, "prompt": item["problem"], "response": gold_response(item, answer),
+                 "answer": item["answer"], "finish_reason": "stop", "response_tokens": 20}
+                for item, answer in zip(items, answers, strict=True)]
+        write_jsonl(folder / ("shuffled" if shuffle else "gold") / f"{path.stem}.jsonl", rows)
+    return folder
+
+
+def check_gold_and_shuffled(tmp_path: Path, benchmark_dir: Path) -> dict:
+    folder = tmp_path / "predictions"
+    predictions(folder, benchmark_dir, shuffle=False)
+    predictions(folder, benchmark_dir, shuffle=True)
+    results = score(ScoreConfig(predictions=[str(folder)], out=str(tmp_path / "scores"), workers=2))
+    for benchmark, metrics in results["gold"].items():
+        assert metrics["pass@1"] == 100.0, benchmark
+    assert (tmp_path / "scores" / "results.md").read_text().count("100.0 (+0.0/-0.0)") == len(results["gold"])
+    return results
+
+
+def test_fixture_benchmarks_gold_scores_100(tmp_path, fixtures_dir):
+    prepare_benchmarks(PrepareConfig(out=str(tmp_path / "bench"), fixtures=True))
+    results = check_gold_and_shuffled(tmp_path, tmp_path / "bench")
+    assert results["shuffled"]["gpqa_diamond"]["pass@1"] < 60
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="real benchmark files (../shared/benchmarks) not present")
+def test_real_benchmarks_gold_scores_100_and_shuffled_near_chance(tmp_path):
+    sources = [f"math500={REAL / 'math500' / 'math500_hf_schema.jsonl'}",
+               f"aime24={REAL / 'aime24' / 'aime24_matharena.jsonl'}",
+               f"aime25={REAL / 'aime25' / 'aime25_qwq.jsonl'}",
+               f"gpqa_diamond={REAL / 'gpqa_diamond' / 'gpqa_diamond_original.csv'}"]
+    prepare_benchmarks(PrepareConfig(out=str(tmp_path / "bench"), source=sources))
+    results = check_gold_and_shuffled(tmp_path, tmp_path / "bench")
+    shuffled = results["shuffled"]
+    assert shuffled["math500"]["pass@1"] < 15 and shuffled["aime24"]["pass@1"] < 15
+    assert 10 < shuffled["gpqa_diamond"]["pass@1"] < 40  # chance is 25%
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"benchmark": "math500", "id": "1", "response": "x"}, r"line 1: missing field\(s\) \['answer'\]"),
+    ({"benchmark": "math5000", "id": "1", "response": "x", "answer": "2"}, "line 1: unknown benchmark 'math5000'"),
+    ({"benchmark": "math500", "id": "1", "response": "x", "answer": ""}, "line 1: field 'answer'"),
+])
+def test_bad_prediction_rows_name_file_and_line(tmp_path, row, message):
+    write_jsonl(tmp_path / "p.jsonl", [row])
+    with pytest.raises(Long1kError, match=message):
+        score(ScoreConfig(predictions=[str(tmp_path / "p.jsonl")], out=str(tmp_path / "o")))
+
+
+def test_cli_error_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, str(REPO / "eval" / "calc_metric_lc.py"), "--predictions",
+                             str(tmp_path / "nothing.jsonl")], capture_output=True, text=True)
+    assert result.returncode == 2 and "nothing.jsonl" in result.stderr and "Traceback" not in result.stderr
