@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import importlib.metadata
 import json
 import os
-import sys
 from pathlib import Path
 
 from long1k.cli import parse_config
+from long1k.environment import library_versions
 from long1k.errors import Long1kError
 from long1k.train import preflight
 from long1k.train.config import SFTConfig
@@ -135,14 +133,6 @@ def train_dataset(config: SFTConfig, data: TokenizedData):
         say(f"packing: {len(data.input_ids)} rows into {len(ids)} sequences of at most {config.block_size} tokens")
         return Dataset.from_dict({"input_ids": ids, "labels": labels, "position_ids": positions})
     return Dataset.from_dict({"input_ids": data.input_ids, "labels": data.labels})
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
-    for name in ("torch", "transformers", "datasets", "accelerate", "deepspeed", "flash-attn", "liger-kernel"):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            versions[name] = importlib.metadata.version(name)
-    return versions
 
 
 def write_run_config(config: SFTConfig, data: TokenizedData, plan) -> None:

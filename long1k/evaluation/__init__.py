@@ -1,0 +1,1 @@
+"""Generation: prompts, backends and the prediction loop of eval/predict.py."""
