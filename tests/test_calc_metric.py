@@ -5,6 +5,8 @@ import json
 import random
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,7 @@ def check_gold_and_shuffled(tmp_path: Path, benchmark_dir: Path) -> dict:
     folder = tmp_path / "predictions"
     predictions(folder, benchmark_dir, shuffle=False)
     predictions(folder, benchmark_dir, shuffle=True)
-    results = score(ScoreConfig(predictions=[str(folder)], out=str(tmp_path / "scores"), workers=2))
+    results = score(ScoreConfig(predictions=[str(folder)], out=str(tmp_path / "scores"), workers=2))["rule"]
     for benchmark, metrics in results["gold"].items():
         assert metrics["pass@1"] == 100.0, benchmark
     assert (tmp_path / "scores" / "results.md").read_text().count("100.0 (+0.0/-0.0)") == len(results["gold"])
@@ -84,3 +86,50 @@ def test_cli_error_without_traceback(tmp_path):
     result = subprocess.run([sys.executable, str(REPO / "eval" / "calc_metric_lc.py"), "--predictions",
                              str(tmp_path / "nothing.jsonl")], capture_output=True, text=True)
     assert result.returncode == 2 and "nothing.jsonl" in result.stderr and "Traceback" not in result.stderr
+
+
+class FakeJudge(BaseHTTPRequestHandler):
+    """A judge that accepts a response when it shows the reference as (X) or {X}; it also writes a decoy
+    verdict first, so that only the last [[n]] may count."""
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        assert body["temperature"] == 0.0
+        prompt = body["prompt"]
+        reference = prompt.split("Reference answer:\n", 1)[1].split("\n\nStudent response", 1)[0]
+        response = prompt.split("Student response (final part):\n", 1)[1]
+        verdict = "1" if f"({reference})" in response or f"{{{reference}}}" in response else "0"
+        reply = json.dumps({"choices": [{"index": 0, "text": f"Not [[0]] yet... score: [[{verdict}]]",
+                                         "finish_reason": "stop"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_judge_and_both_graders_with_agreement(tmp_path, fixtures_dir):
+    prepare_benchmarks(PrepareConfig(out=str(tmp_path / "bench"), fixtures=True,
+                                     benchmarks=["math500", "gpqa_diamond"]))
+    folder = tmp_path / "predictions"
+    predictions(folder, tmp_path / "bench", shuffle=False)
+    predictions(folder, tmp_path / "bench", shuffle=True)
+    server = HTTPServer(("127.0.0.1", 0), FakeJudge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        results = score(ScoreConfig(predictions=[str(folder)], out=str(tmp_path / "scores"), grader="both",
+                                    judge_backend="openai", judge_model="judge", judge_tokenizer="offline",
+                                    judge_base_urls=[f"http://127.0.0.1:{server.server_port}/v1"]))
+    finally:
+        server.shutdown()
+    assert results["judge"]["gold"]["math500"]["pass@1"] == 100.0
+    assert results["judge"]["gold"]["gpqa_diamond"]["pass@1"] == 100.0
+    record = json.loads((tmp_path / "scores" / "results.json").read_text())
+    assert set(record["agreement_pct"]) == {"math500", "gpqa_diamond"}
+    disagreements = (tmp_path / "scores" / "disagreements.jsonl").read_text().splitlines()
+    assert record["agreement_pct"]["math500"] < 100 or disagreements == []
+    graders = [json.loads(line)["grader"] for line in (tmp_path / "scores" / "graded.jsonl").read_text().splitlines()]
+    assert graders.count("rule") == graders.count("judge") > 0
+    assert "grader: judge" in (tmp_path / "scores" / "results.md").read_text()

@@ -73,7 +73,7 @@ def test_hf_predictions_resume_and_score(tiny_model, benchmarks, tmp_path):
     predict(config(tiny_model, benchmarks, tmp_path / "p", n_samples=2))
     assert paths[1].stat().st_size == size  # nothing left to do
 
-    results = score(ScoreConfig(predictions=[str(tmp_path / "p")], out=str(tmp_path / "s")))
+    results = score(ScoreConfig(predictions=[str(tmp_path / "p")], out=str(tmp_path / "s")))["rule"]
     assert set(results["tiny-model"]) == {"math500", "gpqa_diamond"}
     assert results["tiny-model"]["math500"]["samples_per_question"] == 4  # 2 seeds x 2 samples
 

@@ -26,6 +26,12 @@ class ScoreConfig:
     grader: str = field(default="rule", metadata={"help": "rule, judge or both"})
     workers: int = field(default=2, metadata={"help": "grading processes"})
     timeout: float = field(default=10.0, metadata={"help": "seconds per item before its worker is killed"})
+    judge_model: str = field(default="Qwen/Qwen2.5-32B-Instruct", metadata={"help": "judge model (as the original)"})
+    judge_backend: str = field(default="vllm", metadata={"help": "vllm, hf or openai"})
+    judge_tokenizer: str | None = field(default=None, metadata={"help": "judge tokenizer (default: the model's)"})
+    judge_base_urls: list[str] = field(default_factory=list, metadata={"help": "openai backend: .../v1 URLs"})
+    judge_tensor_parallel_size: int = field(default=2, metadata={"help": "vllm: GPUs for the judge"})
+    judge_max_tokens: int = field(default=1024, metadata={"help": "judge's generation budget"})
 
 
 def prediction_files(paths: list[str]) -> list[Path]:
@@ -78,6 +84,37 @@ def rule_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
             for row, v in zip(rows, verdicts, strict=True)]
 
 
+def judge_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
+    from long1k.scoring.extract import extract_integer, extract_letter, extract_math
+    from long1k.scoring.judge import JudgeSettings, judge_all
+
+    settings = JudgeSettings(config.judge_model, config.judge_backend, config.judge_tokenizer,
+                             tuple(config.judge_base_urls), config.judge_tensor_parallel_size, config.judge_max_tokens)
+    kinds = [REGISTRY[r["benchmark"]].answer_kind for r in rows]
+    verdicts = judge_all(rows, settings, kinds)
+    # The judge says right or wrong; the rule extraction is kept beside it for maj@k and reading.
+    extractors = {"latex": extract_math, "integer": extract_integer, "letter": extract_letter}
+    return [{**row, "extracted": extractors[kind](row["response"]).answer, "correct": v.correct, "grader": "judge",
+             "reason": v.reason} for row, kind, v in zip(rows, kinds, verdicts, strict=True)]
+
+
+def agreement(rule: list[dict], judge: list[dict], out: Path) -> dict[str, float]:
+    """Share of predictions on which both graders agree, per benchmark; disagreements dumped for reading."""
+    agree: dict[str, list[bool]] = defaultdict(list)
+    disagreements = []
+    for r, j in zip(rule, judge, strict=True):
+        same = r["correct"] == j["correct"]
+        agree[r["benchmark"]].append(same)
+        if not same:
+            disagreements.append({"benchmark": r["benchmark"], "id": r["id"], "model": r["model"], "seed": r["seed"],
+                                  "sample": r["sample"], "answer": r["answer"], "rule_extracted": r["extracted"],
+                                  "rule_correct": r["correct"], "rule_reason": r["reason"],
+                                  "judge_correct": j["correct"], "judge_reason": j["reason"],
+                                  "response_tail": r["response"][-2000:]})
+    write_jsonl(out / "disagreements.jsonl", disagreements)
+    return {b: 100 * sum(v) / len(v) for b, v in sorted(agree.items())}
+
+
 def aggregate(graded: list[dict]) -> dict[str, dict[str, dict]]:
     """results[model][benchmark] = metrics."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -89,47 +126,68 @@ def aggregate(graded: list[dict]) -> dict[str, dict[str, dict]]:
     return dict(results)
 
 
-def write_tables(results: dict[str, dict[str, dict]], out: Path, grader: str) -> str:
+CSV_HEADER = ["model", "grader", "benchmark", "pass@1", "plus", "minus", "seeds", "samples", "bootstrap95_low",
+              "bootstrap95_high", "truncated_pct", "no_answer_pct"]
+
+
+def write_tables(by_grader: dict[str, dict[str, dict[str, dict]]], out: Path) -> str:
+    tables = []
+    with (out / "results.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_HEADER)
+        for grader, results in by_grader.items():
+            tables.append(f"grader: {grader}\n\n{table_for(results, grader, writer)}")
+    text = "\n\n".join(tables)
+    (out / "results.md").write_text("pass@1 (%), mean over samples and seeds (+max/-min over seeds)\n\n" + text + "\n",
+                                    encoding="utf-8")
+    return text
+
+
+def csv_row(model: str, grader: str, benchmark: str, metrics: dict) -> list:
+    mean = metrics["pass@1"]
+    low, high = metrics["bootstrap95"]
+    return [model, grader, benchmark, f"{mean:.2f}", f"{metrics['seed_max'] - mean:.2f}",
+            f"{mean - metrics['seed_min']:.2f}", len(metrics["seeds"]), metrics["samples_per_question"],
+            f"{low:.2f}", f"{high:.2f}", f"{metrics['truncated_pct']:.2f}", f"{metrics['no_answer_pct']:.2f}"]
+
+
+def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
     benchmarks = [b for b in REGISTRY if any(b in per_model for per_model in results.values())]
     header = ["model", *benchmarks]
     lines = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
-    with (out / "results.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["model", "grader", "benchmark", "pass@1", "plus", "minus", "seeds", "samples",
-                         "bootstrap95_low", "bootstrap95_high", "truncated_pct", "no_answer_pct"])
-        for model, per_benchmark in results.items():
-            cells = []
-            for benchmark in benchmarks:
-                metrics = per_benchmark.get(benchmark)
-                cells.append(table4_cell(metrics) if metrics else "-")
-                if metrics:
-                    writer.writerow([model, grader, benchmark, f"{metrics['pass@1']:.2f}",
-                                     f"{metrics['seed_max'] - metrics['pass@1']:.2f}",
-                                     f"{metrics['pass@1'] - metrics['seed_min']:.2f}", len(metrics["seeds"]),
-                                     metrics["samples_per_question"], f"{metrics['bootstrap95'][0]:.2f}",
-                                     f"{metrics['bootstrap95'][1]:.2f}", f"{metrics['truncated_pct']:.2f}",
-                                     f"{metrics['no_answer_pct']:.2f}"])
-            lines.append(f"| {model} | {' | '.join(cells)} |")
-    table = "\n".join(lines)
-    (out / "results.md").write_text(f"pass@1 (%), mean over samples and seeds (+max/-min over seeds); "
-                                    f"grader: {grader}\n\n{table}\n", encoding="utf-8")
-    return table
+    for model, per_benchmark in results.items():
+        cells = []
+        for benchmark in benchmarks:
+            metrics = per_benchmark.get(benchmark)
+            cells.append(table4_cell(metrics) if metrics else "-")
+            if metrics:
+                writer.writerow(csv_row(model, grader, benchmark, metrics))
+        lines.append(f"| {model} | {' | '.join(cells)} |")
+    return "\n".join(lines)
 
 
-def score(config: ScoreConfig) -> dict:
+def score(config: ScoreConfig) -> dict[str, dict]:
+    """Grade, aggregate and write; returns results[grader][model][benchmark] = metrics."""
     if config.grader not in ("rule", "judge", "both"):
         raise Long1kError(f"--grader must be rule, judge or both, not {config.grader!r}")
-    if config.grader != "rule":
-        raise Long1kError("the judge grader needs a prediction backend: not available in this version yet")
     rows = load_predictions(prediction_files(config.predictions))
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    graded = rule_grade(rows, config)
-    write_jsonl(out / "graded.jsonl", graded)
-    results = aggregate(graded)
-    (out / "results.json").write_text(json.dumps({"grader": config.grader, "results": results}, indent=2) + "\n")
-    table = write_tables(results, out, config.grader)
-    print(table)
+    graded = {}
+    if config.grader in ("rule", "both"):
+        graded["rule"] = rule_grade(rows, config)
+    if config.grader in ("judge", "both"):
+        graded["judge"] = judge_grade(rows, config)
+    write_jsonl(out / "graded.jsonl", [row for rows_of_grader in graded.values() for row in rows_of_grader])
+    results = {grader: aggregate(rows_of_grader) for grader, rows_of_grader in graded.items()}
+    record = {"grader": config.grader, "results": results}
+    if config.grader == "both":
+        record["agreement_pct"] = agreement(graded["rule"], graded["judge"], out)
+    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(write_tables(results, out))
+    if "agreement_pct" in record:
+        print("rule/judge agreement (%): " + ", ".join(f"{b} {v:.1f}" for b, v in record["agreement_pct"].items())
+              + f" (disagreements in {out}/disagreements.jsonl)")
     print(f"wrote {out}/graded.jsonl, results.md, results.csv, results.json")
     return results
 

@@ -1,0 +1,86 @@
+"""An LLM judge, equivalent in intent to the original Long1K metric but reproducible.
+
+The original judge (Qwen2.5-32B-Instruct) was sampled (temperature 0.9, top_p 0.7) and saw only the
+last line of the reference and the last five lines of the prediction. Here the judge decodes
+greedily (temperature 0), sees the whole final-answer region of the response (after the reasoning
+section; the last 4,000 characters when there is no such section) and the full reference answer,
+and its verdict is the last `[[0]]` / `[[1]]` it writes (none: wrong, and said so).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from long1k.evaluation.backends import EngineSettings, Sampling, make_backend
+from long1k.scoring.extract import REASONING_ENDS, answer_region
+from long1k.scoring.grade import Verdict
+
+TAIL_CHARS = 4000
+_VERDICT = re.compile(r"\[\[([01])\]\]")
+
+JUDGE_SYSTEM = "You are a strict, careful grader of answers to exam questions."
+JUDGE_PROMPTS = {
+    "math": (
+        "Below are a reference answer and the final part of a student's response to a math problem.\n"
+        "1. Extract the student's final answer from the response.\n"
+        "2. Compare it with the reference answer. Answers that are equal after simple conversion (fractions and "
+        "decimals, equivalent expressions, added or omitted units) count as correct. If no final answer can be "
+        "extracted, the response is wrong.\n"
+        "3. Explain briefly, then end with the score written as [[1]] (correct) or [[0]] (wrong).\n\n"
+        "Reference answer:\n{reference}\n\nStudent response (final part):\n{response}\n"
+    ),
+    "science": (
+        "Below are a reference answer and the final part of a student's response to a multiple-choice science "
+        "question (which may involve calculation).\n"
+        "1. Extract the choice the student finally selected.\n"
+        "2. Compare it with the reference choice; if no choice can be extracted, the response is wrong.\n"
+        "3. Explain briefly, then end with the score written as [[1]] (correct) or [[0]] (wrong).\n\n"
+        "Reference answer:\n{reference}\n\nStudent response (final part):\n{response}\n"
+    ),
+}
+
+
+@dataclass
+class JudgeSettings:
+    model: str
+    backend: str = "vllm"
+    tokenizer: str | None = None
+    base_urls: tuple[str, ...] = ()
+    tensor_parallel_size: int = 1
+    max_tokens: int = 1024
+
+
+def final_part(response: str) -> str:
+    if any(marker in response for marker in REASONING_ENDS):
+        return answer_region(response).strip()
+    return response[-TAIL_CHARS:].strip()
+
+
+def judge_messages(answer_kind: str, reference: str, response: str) -> list[dict[str, str]]:
+    prompt = JUDGE_PROMPTS["science" if answer_kind == "letter" else "math"]
+    return [{"role": "system", "content": JUDGE_SYSTEM},
+            {"role": "user", "content": prompt.format(reference=reference, response=final_part(response))}]
+
+
+def parse_verdict(text: str) -> Verdict:
+    found = _VERDICT.findall(text)
+    if not found:
+        return Verdict(None, False, "judge gave no [[0]]/[[1]] verdict")
+    correct = found[-1] == "1"
+    return Verdict(None, correct, f"judge verdict [[{found[-1]}]]")
+
+
+def judge_all(rows: list[dict], settings: JudgeSettings, answer_kinds: list[str]) -> list[Verdict]:
+    from long1k.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer(settings.tokenizer or settings.model)
+    prompts = [tokenizer.apply_chat_template(judge_messages(kind, str(row["answer"]), row["response"]),
+                                             tokenize=False, add_generation_prompt=True)
+               for row, kind in zip(rows, answer_kinds, strict=True)]
+    engine = EngineSettings(model=settings.model, tokenizer=settings.tokenizer,
+                            tensor_parallel_size=settings.tensor_parallel_size, base_urls=settings.base_urls)
+    backend = make_backend(settings.backend, engine, seed=0)
+    outputs = backend.generate(prompts, Sampling(temperature=0.0, top_p=1.0, max_tokens=settings.max_tokens, n=1,
+                                                 seed=0))
+    return [parse_verdict(samples[0].text) for samples in outputs]
