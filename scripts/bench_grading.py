@@ -1,0 +1,66 @@
+#!/usr/bin/env python
+"""Grading benchmark: a few thousand long generated answers with hard cases (several and nested boxes,
+truncated outputs, power towers), graded in killable worker processes.
+
+Prints items per second per core, the count of timeouts, and whether the verdicts equal those of a
+single-worker run. Target: at least 200 items/s per core, no hang.
+
+    python scripts/bench_grading.py [--items 3000] [--workers 2] [--timeout 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections import Counter
+
+from long1k.benchmarks import REGISTRY
+from long1k.fixtures.answers import generated_answers
+from long1k.scoring.pool import Task, grade_many
+
+
+def run(rows: list[dict], workers: int, timeout: float) -> tuple[float, list]:
+    tasks = [Task(REGISTRY[r["benchmark"]].answer_kind, r["answer"], r["response"]) for r in rows]
+    started = time.perf_counter()
+    verdicts = grade_many(tasks, workers=workers, timeout=timeout, progress=False)
+    return time.perf_counter() - started, verdicts
+
+
+def report(title: str, rows: list[dict], worker_counts: list[int], timeout: float) -> float:
+    """Grade with each worker count; print the table; return items/s per core of the largest count."""
+    print(f"\n## {title}\n")
+    print("| workers | wall s | items/s | items/s per core | timeouts | correct |\n|---|---|---|---|---|---|")
+    results = {}
+    for workers in worker_counts:
+        seconds, verdicts = run(rows, workers, timeout)
+        results[workers] = verdicts
+        timeouts = sum(v.reason.startswith("timeout") for v in verdicts)
+        print(f"| {workers} | {seconds:.1f} | {len(rows) / seconds:,.0f} | {len(rows) / seconds / workers:,.0f} | "
+              f"{timeouts} | {sum(v.correct for v in verdicts)} |")
+    print(f"same verdicts as the single-worker run: {len({tuple(v) for v in results.values()}) == 1}")
+    return len(rows) / seconds / workers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--timeout", type=float, default=3.0)
+    parser.add_argument("--towers-every", type=int, default=1000, help="one power tower per N items (0: none)")
+    args = parser.parse_args()
+    counts = sorted({1, args.workers})
+
+    rows = generated_answers(args.items, seed=0)
+    mean_chars = sum(len(r["response"]) for r in rows) / len(rows)
+    print(f"{len(rows)} answers, mean {mean_chars:,.0f} characters; cases {dict(Counter(r['case'] for r in rows))}")
+    per_core = report("throughput (no hanging items)", rows, counts, args.timeout)
+    if args.towers_every:
+        towers = generated_answers(args.items, seed=0, towers_every=args.towers_every)
+        report(f"with a power tower every {args.towers_every} items (each costs one {args.timeout:g} s timeout)",
+               towers, counts, args.timeout)
+    print(f"\ntarget >= 200 items/s per core: {'met' if per_core >= 200 else 'MISSED'} ({per_core:,.0f})")
+
+
+if __name__ == "__main__":
+    main()
