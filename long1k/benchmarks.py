@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from long1k.errors import Long1kError
+from long1k.jsonl import iter_jsonl
 
 LETTERS = ("A", "B", "C", "D")
 # Instruction lines some copies append to the problem (e.g. "Please reason step by step, and put
@@ -162,15 +163,7 @@ def read_local_rows(path: Path) -> list[dict]:
         raise Long1kError(f"{path}: no such benchmark file")
     try:
         if path.suffix == ".jsonl":
-            rows = []
-            with path.open(encoding="utf-8") as handle:
-                for line_number, line in enumerate(handle, start=1):
-                    if line.strip():
-                        try:
-                            rows.append(json.loads(line))
-                        except json.JSONDecodeError as err:
-                            raise Long1kError(f"{path} line {line_number}: invalid JSON ({err.msg})") from None
-            return rows
+            return [row for _, row in iter_jsonl(path)]
         if path.suffix == ".json":
             rows = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(rows, list):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from long1k.errors import Long1kError
+from long1k.jsonl import iter_jsonl
 
 _WORD = re.compile(r"\w+")
 
@@ -61,15 +61,9 @@ def load_benchmark_index(directory: str | Path, n: int = 8) -> BenchmarkIndex:
         )
     index = BenchmarkIndex(n=n)
     for path in files:
-        with path.open(encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    text = row.get("question") or row["problem"]
-                    index.add(row.get("benchmark", path.stem), str(row.get("id", line_number)), text)
-                except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-                    raise Long1kError(
-                        f"{path} line {line_number}: not a prepared benchmark row with 'problem'") from None
+        for line_number, row in iter_jsonl(path):
+            text = row.get("question") or row.get("problem")
+            if not isinstance(text, str):
+                raise Long1kError(f"{path} line {line_number}: not a prepared benchmark row with 'problem'")
+            index.add(row.get("benchmark", path.stem), str(row.get("id", line_number)), text)
     return index

@@ -35,3 +35,10 @@ def fixtures_dir(private_cache):
     from long1k.fixtures import default_fixtures_dir
 
     return default_fixtures_dir()
+
+
+def real_benchmark_sources(aime24: str = "aime24_qwen25math.jsonl", aime25: str = "aime25_qwq.jsonl") -> list[str]:
+    """--source values for the real benchmark files in ../shared/benchmarks (present in CI, never committed)."""
+    real = SHARED / "benchmarks"
+    return [f"math500={real / 'math500' / 'math500_hf_schema.jsonl'}", f"aime24={real / 'aime24' / aime24}",
+            f"aime25={real / 'aime25' / aime25}", f"gpqa_diamond={real / 'gpqa_diamond' / 'gpqa_diamond_original.csv'}"]

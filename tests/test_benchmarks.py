@@ -2,7 +2,7 @@ import json
 from collections import Counter
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, real_benchmark_sources
 
 from long1k.benchmarks import get_spec, gpqa_letter_plan, prepare
 from long1k.errors import Long1kError
@@ -69,11 +69,7 @@ def test_unknown_benchmark_is_an_error(tmp_path):
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="real benchmark files (../shared/benchmarks) not present")
 def test_real_benchmark_files_in_their_original_schemas(tmp_path):
-    sources = [f"math500={REAL / 'math500' / 'math500_hf_schema.jsonl'}",
-               f"aime24={REAL / 'aime24' / 'aime24_qwen25math.jsonl'}",
-               f"aime25={REAL / 'aime25' / 'aime25_qwq.jsonl'}",
-               f"gpqa_diamond={REAL / 'gpqa_diamond' / 'gpqa_diamond_original.csv'}"]
-    manifest = prepare_benchmarks(PrepareConfig(out=str(tmp_path / "a"), source=sources))
+    manifest = prepare_benchmarks(PrepareConfig(out=str(tmp_path / "a"), source=real_benchmark_sources()))
     assert {n: i["rows"] for n, i in manifest.items()} == {"math500": 500, "aime24": 30, "aime25": 30,
                                                            "gpqa_diamond": 198}
     letters = manifest["gpqa_diamond"]["answer_letters"]

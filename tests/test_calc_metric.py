@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, real_benchmark_sources
 
 from long1k.errors import Long1kError
 from long1k.jsonl import write_jsonl
@@ -60,10 +60,7 @@ def test_fixture_benchmarks_gold_scores_100(tmp_path, fixtures_dir):
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="real benchmark files (../shared/benchmarks) not present")
 def test_real_benchmarks_gold_scores_100_and_shuffled_near_chance(tmp_path):
-    sources = [f"math500={REAL / 'math500' / 'math500_hf_schema.jsonl'}",
-               f"aime24={REAL / 'aime24' / 'aime24_matharena.jsonl'}",
-               f"aime25={REAL / 'aime25' / 'aime25_qwq.jsonl'}",
-               f"gpqa_diamond={REAL / 'gpqa_diamond' / 'gpqa_diamond_original.csv'}"]
+    sources = real_benchmark_sources(aime24="aime24_matharena.jsonl")
     prepare_benchmarks(PrepareConfig(out=str(tmp_path / "bench"), source=sources))
     results = check_gold_and_shuffled(tmp_path, tmp_path / "bench")
     shuffled = results["shuffled"]

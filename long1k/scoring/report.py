@@ -11,7 +11,7 @@ from pathlib import Path
 from long1k.benchmarks import REGISTRY
 from long1k.cli import parse_config
 from long1k.errors import Long1kError
-from long1k.jsonl import write_jsonl
+from long1k.jsonl import iter_jsonl, write_jsonl
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
 
@@ -52,28 +52,21 @@ def load_predictions(files: list[Path]) -> list[dict]:
     """Every prediction row, checked: required fields, a known benchmark, a gold answer."""
     rows = []
     for path in files:
-        with path.open(encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise Long1kError(f"{path} line {line_number}: invalid JSON ({err.msg})") from None
-                missing = [f for f in REQUIRED_FIELDS if f not in row]
-                if missing:
-                    raise Long1kError(f"{path} line {line_number}: missing field(s) {missing}")
-                if row["benchmark"] not in REGISTRY:
-                    raise Long1kError(f"{path} line {line_number}: unknown benchmark {row['benchmark']!r}; "
-                                      f"known: {sorted(REGISTRY)}")
-                if row["answer"] in (None, ""):
-                    raise Long1kError(f"{path} line {line_number}: field 'answer' (the gold answer) is empty")
-                if not isinstance(row["response"], str):
-                    raise Long1kError(f"{path} line {line_number}: field 'response' is not text")
-                row.setdefault("model", path.parent.name)
-                row.setdefault("seed", 0)
-                row.setdefault("sample", 0)
-                rows.append(row)
+        for line_number, row in iter_jsonl(path):
+            missing = [f for f in REQUIRED_FIELDS if f not in row]
+            if missing:
+                raise Long1kError(f"{path} line {line_number}: missing field(s) {missing}")
+            if row["benchmark"] not in REGISTRY:
+                raise Long1kError(f"{path} line {line_number}: unknown benchmark {row['benchmark']!r}; "
+                                  f"known: {sorted(REGISTRY)}")
+            if row["answer"] in (None, ""):
+                raise Long1kError(f"{path} line {line_number}: field 'answer' (the gold answer) is empty")
+            if not isinstance(row["response"], str):
+                raise Long1kError(f"{path} line {line_number}: field 'response' is not text")
+            row.setdefault("model", path.parent.name)
+            row.setdefault("seed", 0)
+            row.setdefault("sample", 0)
+            rows.append(row)
     return rows
 
 
