@@ -190,7 +190,8 @@ def generate_into(path, todo, done, backend, config: PredictConfig, seed: int, b
                     handle.write(json.dumps({
                         "model": config.model_name or Path(config.model.rstrip("/")).name,
                         "benchmark": benchmark, "id": item["id"], "sample": sample, "seed": seed,
-                        "prompt": prompt, "response": generation.text, "answer": item["answer"],
+                        "problem": item["problem"], "prompt": prompt, "response": generation.text,
+                        "answer": item["answer"],
                         "finish_reason": generation.finish_reason, "response_tokens": generation.tokens,
                         "seconds": round(seconds / len(chunk), 3),
                     }, ensure_ascii=False) + "\n")

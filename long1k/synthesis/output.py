@@ -67,16 +67,20 @@ def write_llamafactory(out: Path, examples: list[Example]) -> None:
     (folder / "dataset_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
+def kinds(examples: list[Example]) -> list[str]:
+    return sorted({e.kind for e in examples}, key=lambda k: ("pair", "s1").index(k) if k in ("pair", "s1") else 9)
+
+
 def token_summary(examples: list[Example]) -> dict:
     summary = {}
-    for kind in ("all", "pair", "s1"):
+    for kind in ("all", "pair", "s1", *[k for k in kinds(examples) if k not in ("pair", "s1")]):
         chosen = [e for e in examples if kind in ("all", e.kind)]
         summary[kind] = {"text_tokens": describe([e.text_tokens for e in chosen]),
                          "response_tokens": describe([e.response_tokens for e in chosen])}
     return summary
 
 
-def write_histogram(path: Path, examples: list[Example], block_size: int) -> None:
+def write_histogram(path: Path, examples: list[Example], block_size: int, title: str = "Long1K synthesis") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,15 +89,14 @@ def write_histogram(path: Path, examples: list[Example], block_size: int) -> Non
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     top = max([e.text_tokens for e in examples] + [1])
     bins = [top * i / 40 for i in range(41)]
-    for kind, colour in (("pair", "#1f77b4"), ("s1", "#ff7f0e")):
+    for kind in kinds(examples):
         values = [e.text_tokens for e in examples if e.kind == kind]
-        if values:
-            ax.hist(values, bins=bins, alpha=0.7, color=colour, label=f"{kind} ({len(values)})")
+        ax.hist(values, bins=bins, alpha=0.7, label=f"{kind} ({len(values)})")
     if block_size <= top * 1.5:
         ax.axvline(block_size, color="black", linestyle="--", linewidth=1, label=f"block size {block_size}")
     ax.set_xlabel("tokens per row (chat-templated text)")
     ax.set_ylabel("rows")
-    ax.set_title("Long1K synthesis: length distribution")
+    ax.set_title(f"{title}: length distribution")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})

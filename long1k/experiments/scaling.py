@@ -1,0 +1,142 @@
+"""The scaling law: accuracy = a + b * log10(length) per benchmark, fitted by least squares.
+
+Reported per benchmark: a, b (points per tenfold length), R^2, a 95% confidence interval on b from
+the t distribution with n - 2 degrees of freedom, and the points. The figure has one panel per
+benchmark, points and fitted line on a log-length axis, as in the paper.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from long1k.errors import Long1kError
+
+# Two-sided 95% critical values of Student's t (df 1..30); beyond 30 the normal value is close enough.
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+         2.045, 2.042)
+
+
+def t975(df: int) -> float:
+    return _T975[df - 1] if df <= len(_T975) else 1.960
+
+
+@dataclass
+class Fit:
+    benchmark: str
+    n: int
+    a: float
+    b: float
+    r2: float
+    b_low: float | None
+    b_high: float | None
+    lengths: list[float]
+    accuracies: list[float]
+
+    def predict(self, length: float) -> float:
+        return self.a + self.b * math.log10(length)
+
+
+def fit_log_linear(benchmark: str, lengths: list[float], accuracies: list[float]) -> Fit:
+    if len(lengths) < 2 or len(set(lengths)) < 2:
+        raise Long1kError(f"{benchmark}: a fit needs at least two different lengths, got {sorted(set(lengths))}")
+    xs = [math.log10(x) for x in lengths]
+    n = len(xs)
+    mean_x, mean_y = sum(xs) / n, sum(accuracies) / n
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, accuracies, strict=True))
+    b = sxy / sxx
+    a = mean_y - b * mean_x
+    residuals = [y - (a + b * x) for x, y in zip(xs, accuracies, strict=True)]
+    ss_res = sum(r * r for r in residuals)
+    ss_tot = sum((y - mean_y) ** 2 for y in accuracies)
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
+    low = high = None
+    if n > 2:
+        half = t975(n - 2) * math.sqrt(ss_res / (n - 2) / sxx)
+        low, high = b - half, b + half
+    return Fit(benchmark, n, a, b, r2, low, high, list(lengths), list(accuracies))
+
+
+def read_points_csv(path: Path) -> list[tuple[float, str, float]]:
+    """(length, benchmark, accuracy) rows of a CSV with those columns."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"length", "benchmark", "accuracy"} - set(reader.fieldnames or [])
+            if missing:
+                raise Long1kError(f"{path}: missing column(s) {sorted(missing)}")
+            points = []
+            for line, row in enumerate(reader, start=2):
+                try:
+                    points.append((float(row["length"]), row["benchmark"], float(row["accuracy"])))
+                except ValueError:
+                    raise Long1kError(f"{path} line {line}: length and accuracy must be numbers") from None
+            return points
+    except FileNotFoundError:
+        raise Long1kError(f"{path}: no such file") from None
+
+
+def points_from_runs(run_dirs: list[Path], grader: str = "rule") -> list[tuple[float, str, float]]:
+    """Points from sweep runs: RUN/data/stats.json (training-set lengths) + RUN/scores/results.json."""
+    points = []
+    for run in run_dirs:
+        stats_path, results_path = run / "data" / "stats.json", run / "scores" / "results.json"
+        for path in (stats_path, results_path):
+            if not path.is_file():
+                raise Long1kError(f"{run}: missing {path.relative_to(run)} (a sweep run folder holds both)")
+        length = json.loads(stats_path.read_text())["tokens"]["all"]["response_tokens"]["mean"]
+        results = json.loads(results_path.read_text())["results"]
+        if grader not in results:
+            raise Long1kError(f"{results_path}: no results of grader {grader!r}")
+        for per_benchmark in results[grader].values():
+            for benchmark, metrics in per_benchmark.items():
+                points.append((float(length), benchmark, float(metrics["pass@1"])))
+    return points
+
+
+def fit_all(points: list[tuple[float, str, float]]) -> list[Fit]:
+    grouped: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    for length, benchmark, accuracy in points:
+        if length <= 0:
+            raise Long1kError(f"{benchmark}: length must be positive, got {length}")
+        grouped[benchmark][0].append(length)
+        grouped[benchmark][1].append(accuracy)
+    return [fit_log_linear(b, xs, ys) for b, (xs, ys) in sorted(grouped.items())]
+
+
+def fits_table(fits: list[Fit]) -> str:
+    lines = ["| benchmark | n | a | b (per 10x length) | 95% CI of b | R^2 |", "|---|---|---|---|---|---|"]
+    for f in fits:
+        ci = f"[{f.b_low:.2f}, {f.b_high:.2f}]" if f.b_low is not None else "n/a (2 points)"
+        lines.append(f"| {f.benchmark} | {f.n} | {f.a:.2f} | {f.b:.2f} | {ci} | {f.r2:.3f} |")
+    return "\n".join(lines)
+
+
+def plot_fits(fits: list[Fit], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(fits), figsize=(4.2 * len(fits), 3.6), dpi=110, squeeze=False)
+    for ax, f in zip(axes[0], fits, strict=True):
+        xs = np.geomspace(min(f.lengths) * 0.8, max(f.lengths) * 1.25, 50)
+        ax.plot(f.lengths, f.accuracies, "o", color="#1f77b4")
+        ax.plot(xs, [f.predict(x) for x in xs], "-", color="#d62728",
+                label=f"{f.a:.1f} + {f.b:.2f} log10(L), R²={f.r2:.2f}")
+        ax.set_xscale("log")
+        ax.set_title(f.benchmark)
+        ax.set_xlabel("training reasoning length (tokens)")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
