@@ -24,7 +24,7 @@ S1_REQUIRED = ("question", "deepseek_thinking_trajectory", "deepseek_attempt")
 DEFAULT_BENCHMARKS_DIR = "outputs/benchmarks"
 
 
-def _fixture_path(name: str) -> str:
+def fixture_path(name: str) -> str:
     from long1k.fixtures import default_fixtures_dir
 
     return str(default_fixtures_dir() / {"openthoughts": "openthoughts", "s1": "s1k11"}[name])
@@ -33,9 +33,9 @@ def _fixture_path(name: str) -> str:
 def resolve_sources(config: SynthesisConfig) -> tuple[Source, Source]:
     openthoughts = load_source(
         "openthoughts",
-        _fixture_path("openthoughts") if config.openthoughts == FIXTURES else config.openthoughts,
+        fixture_path("openthoughts") if config.openthoughts == FIXTURES else config.openthoughts,
         OPENTHOUGHTS_REQUIRED, config.openthoughts_config, config.openthoughts_split, optional=("source",))
-    s1 = load_source("s1", _fixture_path("s1") if config.s1 == FIXTURES else config.s1, S1_REQUIRED,
+    s1 = load_source("s1", fixture_path("s1") if config.s1 == FIXTURES else config.s1, S1_REQUIRED,
                      None, config.s1_split, optional=("cot_type", "deepseek_grade"))
     return openthoughts, s1
 

@@ -98,12 +98,23 @@ def source_ref(source: Source, candidate: Candidate) -> dict:
             "problem_key": candidate.key, "group": candidate.group}
 
 
+def stitch_parts(parts: list[Part], links: list[dict[str, str]], fmt: ReasoningFormat) -> list[dict]:
+    """One example asking every question: problems, traces and solutions, each joined in order by the
+    linking phrase between consecutive parts (links[i] joins parts i and i + 1)."""
+
+    def join(texts: list[str], key: str) -> str:
+        joined = texts[0].strip()
+        for text, link in zip(texts[1:], links, strict=True):
+            joined += f"\n\n{link[key]}\n\n{text.strip()}"
+        return joined
+
+    return chat_messages(fmt, join([p.candidate.problem for p in parts], "question"),
+                         join([p.reasoning for p in parts], "reasoning"), join([p.solution for p in parts], "solution"))
+
+
 def stitch(a: Part, b: Part, links: dict[str, str], fmt: ReasoningFormat) -> list[dict]:
-    """One example asking both questions: problems, traces and solutions joined by linking phrases."""
-    user = f"{a.candidate.problem.strip()}\n\n{links['question']}\n\n{b.candidate.problem.strip()}"
-    reasoning = f"{a.reasoning.strip()}\n\n{links['reasoning']}\n\n{b.reasoning.strip()}"
-    solution = f"{a.solution.strip()}\n\n{links['solution']}\n\n{b.solution.strip()}"
-    return chat_messages(fmt, user, reasoning, solution)
+    """One example asking both questions (the Long1K pair)."""
+    return stitch_parts([a, b], [links], fmt)
 
 
 def pair_up(pool: list[Part], mode: str) -> tuple[list[tuple[Part, Part]], list[Part]]:

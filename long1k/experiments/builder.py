@@ -1,0 +1,142 @@
+"""Shared machinery of the controlled datasets: a pool of tokenized source parts, rows stitched from
+several parts up to a target length, and writing each dataset in the synthesis output format."""
+
+from __future__ import annotations
+
+import ast
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from long1k.errors import Long1kError
+from long1k.formats import get_format
+from long1k.sources import SkipLog, Source, load_source
+from long1k.synthesis import output
+from long1k.synthesis.config import FIXTURES, SynthesisConfig
+from long1k.synthesis.run import OPENTHOUGHTS_REQUIRED, S1_REQUIRED, fixture_path, resolve_benchmark_index
+from long1k.synthesis.sampling import Example, Measurer, Part, source_ref, stitch_parts
+from long1k.synthesis.validate import drop_contaminated, usable_rows
+from long1k.tokenizer import load_tokenizer
+
+# Length estimates before measuring: tokens a linking phrase adds, and the format's markers.
+JOIN_OVERHEAD = 25
+MARKER_OVERHEAD = 20
+
+COLUMNS = {  # source label -> (problem, trace, answer) columns
+    "openthoughts": ("problem", "deepseek_reasoning", "deepseek_solution"),
+    "s1": ("question", "deepseek_thinking_trajectory", "deepseek_attempt"),
+}
+
+
+@dataclass
+class BuilderConfig(SynthesisConfig):
+    source: str = field(default="openthoughts", metadata={"help": "source of the parts: openthoughts or s1"})
+    tolerance: float = field(default=0.1, metadata={"help": "relative tolerance on target lengths (response tokens)"})
+    max_parts: int = field(default=20000, metadata={"help": "at most this many source rows are tokenized"})
+
+
+@dataclass
+class PartPool:
+    """Tokenized parts of one source, with their difficulty level when the source records one."""
+
+    source: Source
+    parts: list[Part]
+    levels: dict[str, float]  # problem key -> level
+
+
+def open_pool(config: BuilderConfig, measurer: Measurer, rng: random.Random) -> PartPool:
+    if config.source not in COLUMNS:
+        raise Long1kError(f"--source must be one of {sorted(COLUMNS)}")
+    location = getattr(config, config.source)
+    if location == FIXTURES:
+        location = fixture_path(config.source)
+    required = OPENTHOUGHTS_REQUIRED if config.source == "openthoughts" else S1_REQUIRED
+    source = load_source(config.source, location, required, optional=("source", "metadata", "cot_type"))
+    problem, trace, answer = COLUMNS[config.source]
+    skips = SkipLog()
+    is_ot = config.source == "openthoughts"
+    candidates = usable_rows(source, (problem, trace, answer), get_format(config.reasoning_format).reserved_strings,
+                             skips, problem_column=problem, answer_column=answer if is_ot else None,
+                             domain_column="domain" if is_ot else None, domains=tuple(config.domains) if is_ot else (),
+                             group_column="source" if "source" in source.table.column_names else None)
+    index = resolve_benchmark_index(config)
+    if index is not None:
+        candidates = drop_contaminated(source, candidates, index, skips)
+    skips.print_overflow()
+    rng.shuffle(candidates)
+    candidates = candidates[: config.max_parts]
+    parts = []
+    for start in range(0, len(candidates), 512):
+        chunk = candidates[start : start + 512]
+        traces, answers, totals = measurer.trace_and_answer(source, chunk, trace, answer)
+        parts += [Part(c, t, a, n) for c, t, a, n in zip(chunk, traces, answers, totals, strict=True)]
+    return PartPool(source, parts, source_levels(source, candidates))
+
+
+def source_levels(source: Source, candidates) -> dict[str, float]:
+    """Difficulty levels recorded by the source itself (s1K-1.1's `metadata` holds MATH levels)."""
+    if "metadata" not in source.table.column_names:
+        return {}
+    levels = {}
+    for candidate, text in zip(candidates, source.strings("metadata", [c.index for c in candidates]), strict=True):
+        try:
+            level = ast.literal_eval(text).get("level") if text else None
+        except (ValueError, SyntaxError, AttributeError):
+            level = None
+        if isinstance(level, int | float):
+            levels[candidate.key] = float(level)
+    return levels
+
+
+def estimate(parts: list[Part]) -> int:
+    """Expected response tokens of a row stitched from `parts`."""
+    return sum(p.tokens for p in parts) + JOIN_OVERHEAD * (len(parts) - 1) + MARKER_OVERHEAD
+
+
+def fill(base: list[Part], fillers: list[Part], start: int, target: int, tolerance: float,
+         max_parts: int | None = None) -> list[Part]:
+    """`base` plus fillers, taken in order from `start`, that fit under the target's upper bound until the
+    estimate reaches the lower bound (or `max_parts` parts are used)."""
+    chosen = list(base)
+    keys = {p.candidate.key for p in chosen}
+    low, high = target * (1 - tolerance), target * (1 + tolerance)
+    for step in range(len(fillers)):
+        if estimate(chosen) >= low or (max_parts and len(chosen) >= max_parts):
+            break
+        candidate = fillers[(start + step) % len(fillers)]
+        if candidate.candidate.key in keys or estimate([*chosen, candidate]) > high:
+            continue
+        chosen.append(candidate)
+        keys.add(candidate.candidate.key)
+    return chosen
+
+
+def compose(parts: list[Part], pool: PartPool, config: BuilderConfig, measurer: Measurer, rng: random.Random,
+            kind: str) -> Example:
+    links = [{name: rng.choice(getattr(config, f"{name}_links")) for name in ("question", "reasoning", "solution")}
+             for _ in parts[1:]]
+    domains = {p.candidate.domain for p in parts}
+    return Example(kind=kind, messages=stitch_parts(parts, links, measurer.fmt),
+                   sources=[{**source_ref(pool.source, p.candidate), "level": pool.levels.get(p.candidate.key)}
+                            for p in parts],
+                   part_tokens=[p.tokens for p in parts], domain=domains.pop() if len(domains) == 1 else "mixed",
+                   links={"joins": links} if links else None)
+
+
+def write_dataset(out: Path, examples: list[Example], extra_stats: dict, title: str) -> dict:
+    """A dataset folder in the synthesis output format (data/, manifest.jsonl, stats.json, histogram)."""
+    output.prepare_out_dir(out)
+    for number, example in enumerate(examples):
+        example.id = f"{out.name}-{number:05d}"
+    shards = output.write_shards(out, examples, shard_size=500)
+    output.write_manifest(out / "manifest.jsonl", examples)
+    output.write_histogram(out / "length_histogram.png", examples, block_size=10**9, title=title)
+    stats = {"rows": len(examples), **extra_stats, "tokens": output.token_summary(examples),
+             "data_sha256": output.digest(shards)}
+    (out / output.STATS_FILE).write_text(json.dumps(stats, indent=2, default=str) + "\n")
+    return stats
+
+
+def measurer_for(config: BuilderConfig) -> Measurer:
+    return Measurer(load_tokenizer(config.tokenizer), get_format(config.reasoning_format), config.block_size)

@@ -1,0 +1,93 @@
+"""Length levels: the same questions at several target reasoning lengths (the paper's 1k ... 12k).
+
+Every row of every level starts with the same base question (its own trace and solution); the
+length is reached by stitching further problems, choosing among the pool's traces the ones whose
+lengths fit the remaining budget. Base questions are those whose own part lies within the tolerance
+of the shortest level, so that level holds them alone. Lengths are response tokens (the assistant
+turn: reasoning and solution), measured exactly after rendering.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from long1k.cli import parse_config
+from long1k.errors import Long1kError
+from long1k.experiments.builder import (
+    BuilderConfig,
+    compose,
+    estimate,
+    fill,
+    measurer_for,
+    open_pool,
+    write_dataset,
+)
+
+
+@dataclass
+class LevelsConfig(BuilderConfig):
+    levels: list[int] = field(default_factory=lambda: [1000, 1500, 2000, 3000, 6000, 12000],
+                              metadata={"help": "target response lengths in tokens"})
+    questions: int = field(default=500, metadata={"help": "questions per level (the same at every level)"})
+
+
+def build_levels(config: LevelsConfig) -> list[dict]:
+    if sorted(config.levels) != config.levels or len(set(config.levels)) != len(config.levels):
+        raise Long1kError("--levels must be increasing")
+    rng = random.Random(config.seed)
+    measurer = measurer_for(config)
+    pool = open_pool(config, measurer, rng)
+    shortest = config.levels[0]
+    bases = [p for p in pool.parts if abs(estimate([p]) - shortest) <= config.tolerance * shortest]
+    if len(bases) < config.questions:
+        raise Long1kError(f"only {len(bases)} source problems have a trace within {config.tolerance:.0%} of "
+                          f"{shortest} tokens; lower --questions, raise --tolerance or add --max_parts")
+    bases = bases[: config.questions]
+    base_keys = {p.candidate.key for p in bases}
+    fillers = [p for p in pool.parts if p.candidate.key not in base_keys]
+    summary = []
+    for level in config.levels:
+        examples = [compose(fill([base], fillers, rng.randrange(len(fillers)), level, config.tolerance), pool, config,
+                            measurer, rng, kind=f"level_{level}") for base in bases]
+        measurer.measure(examples)
+        lengths = [e.response_tokens for e in examples]
+        within = sum(abs(n - level) <= config.tolerance * level for n in lengths)
+        stats = write_dataset(Path(config.out) / f"level_{level}", examples, {
+            "target_tokens": level, "tolerance": config.tolerance, "within_tolerance": within,
+            "base_question_keys_sha": _keys_digest(examples), "parts_mean": statistics.fmean(
+                len(e.part_tokens) for e in examples)}, title=f"Length level {level}")
+        summary.append({"level": level, "rows": len(examples), "mean": statistics.fmean(lengths),
+                        "median": statistics.median(lengths), "within_tolerance_pct": 100 * within / len(lengths),
+                        "parts_mean": stats["parts_mean"], "base_keys": stats["base_question_keys_sha"]})
+    write_summary(Path(config.out), summary)
+    return summary
+
+
+def _keys_digest(examples) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(e.sources[0]["problem_key"] for e in examples).encode()).hexdigest()[:16]
+
+
+def write_summary(out: Path, summary: list[dict]) -> None:
+    lines = ["| level | rows | mean tokens | median | within tolerance | problems per row | base questions |",
+             "|---|---|---|---|---|---|---|"]
+    for s in summary:
+        lines.append(f"| {s['level']} | {s['rows']} | {s['mean']:.0f} | {s['median']:.0f} | "
+                     f"{s['within_tolerance_pct']:.0f}% | {s['parts_mean']:.1f} | {s['base_keys']} |")
+    table = "\n".join(lines)
+    (out / "levels.md").write_text(table + "\n")
+    with (out / "levels.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(summary[0]))
+        writer.writeheader()
+        writer.writerows(summary)
+    print(table)
+    print(f"wrote {out}/level_*/ (synthesis format), levels.md, levels.csv")
+
+
+def main(argv: list[str] | None = None) -> None:
+    build_levels(parse_config(LevelsConfig, argv, description=__doc__))
