@@ -63,8 +63,8 @@ def build_designs(config: DesignConfig) -> dict[str, dict]:
     rated = [p for p in pool.parts if p.candidate.key in level]
     easy = [p for p in rated if level[p.candidate.key] <= config.easy_max]
     target, tol = config.target_tokens, config.tolerance
-    hard = [p for p in rated
-            if level[p.candidate.key] >= config.hard_min and abs(estimate([p]) - target) <= tol * target]
+    hard = list({p.candidate.key: p for p in rated  # distinct problems only
+                 if level[p.candidate.key] >= config.hard_min and abs(estimate([p]) - target) <= tol * target}.values())
     if len(hard) < config.rows:
         raise Long1kError(f"only {len(hard)} hard problems have a trace within {tol:.0%} of {target} tokens; lower "
                           "--rows, change --target_tokens or raise --tolerance")

@@ -42,7 +42,8 @@ def build_levels(config: LevelsConfig) -> list[dict]:
     measurer = measurer_for(config)
     pool = open_pool(config, measurer, rng)
     shortest = config.levels[0]
-    bases = [p for p in pool.parts if abs(estimate([p]) - shortest) <= config.tolerance * shortest]
+    bases = list({p.candidate.key: p for p in pool.parts  # distinct problems only
+                  if abs(estimate([p]) - shortest) <= config.tolerance * shortest}.values())
     if len(bases) < config.questions:
         raise Long1kError(f"only {len(bases)} source problems have a trace within {config.tolerance:.0%} of "
                           f"{shortest} tokens; lower --questions, raise --tolerance or add --max_parts")

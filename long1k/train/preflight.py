@@ -105,9 +105,16 @@ def gpu_memory_gb() -> float | None:
     return None
 
 
-def verdict(plan: MemoryPlan, gpu_gb: float | None, host_gb: float | None) -> list[str]:
-    """Human-readable reasons the plan does not fit (empty when it fits)."""
+def verdict(plan: MemoryPlan, gpu_gb: float | None, host_gb: float | None, on_cpu: bool = False) -> list[str]:
+    """Human-readable reasons the plan does not fit (empty when it fits). On CPU every rank's
+    "GPU" share lives in host memory too."""
     problems = []
+    if on_cpu and host_gb is not None:
+        needed = plan.gpu_total_gb * plan.ranks_per_node + plan.host_pinned_per_node_gb
+        if needed > 0.9 * host_gb:
+            problems.append(f"CPU run: about {needed:.0f} GiB of host memory for {plan.ranks_per_node} ranks, the "
+                            f"machine has {host_gb:.0f} GiB (lower --block_size or NPROC_PER_NODE)")
+        return problems
     if gpu_gb is not None and plan.gpu_total_gb > gpu_gb:
         problems.append(f"needs about {plan.gpu_total_gb:.0f} GiB per GPU, the GPU has {gpu_gb:.0f} GiB "
                         "(use the offload config, Liger kernels, or a smaller --block_size)")

@@ -116,8 +116,10 @@ def run_preflight(config: SFTConfig) -> preflight.MemoryPlan | None:
                                  config.per_device_train_batch_size, config.use_liger_kernel,
                                  config.gradient_checkpointing)
     say(plan.table())
-    gpu = config.gpu_memory_gb or preflight.gpu_memory_gb()
-    problems = preflight.verdict(plan, gpu, preflight.host_memory_gb())
+    measured = preflight.gpu_memory_gb()
+    gpu = config.gpu_memory_gb or measured
+    on_cpu = measured is None and not config.gpu_memory_gb
+    problems = preflight.verdict(plan, gpu, preflight.host_memory_gb(), on_cpu=on_cpu)
     for problem in problems:
         say(f"preflight: {problem}")
     if problems and config.preflight == "refuse":

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Every experiment of the paper on the embedded default (fixtures, tiny model, mini benchmarks), offline.
+# Each stage is also one command of its own (README, "The paper's experiments").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup_env.sh
+OUT="${EXPERIMENTS_OUT:-outputs/experiments}"
+rm -rf "$OUT" outputs/sweeps/length_levels_tiny
+
+echo "== benchmarks"
+python data/prepare_benchmarks.py --fixtures --out "$OUT/benchmarks"
+
+echo "== length levels (the same 40 questions at 1k, 1.5k and 3k tokens; the paper's 1k-12k need GPUs to train)"
+python scripts/build_length_levels.py --out "$OUT/length_levels" --questions 40 --levels 1000 1500 3000
+
+echo "== length vs difficulty (easy composite vs hard single rows of equal length)"
+python scripts/build_length_vs_difficulty.py --out "$OUT/length_vs_difficulty" --rows 20 --target_tokens 2500 \
+  --tolerance 0.15
+
+echo "== sweep: train the tiny model on each level, predict, score"
+python scripts/sweep.py scripts/recipes/length_levels_tiny.yaml
+
+echo "== scaling law: the sweep's runs, and the paper's own points"
+python scripts/scaling_law.py --runs outputs/sweeps/length_levels_tiny/runs/* --out "$OUT/scaling_sweep"
+python scripts/scaling_law.py --csv scripts/data/paper_points.csv --out "$OUT/scaling_paper"
+
+echo "== trace analysis and difficulty grading (a pretend model's 4 samples per question)"
+python data/make_fixtures.py --predictions "$OUT/benchmarks" --out "$OUT/fixture_predictions" --samples 4
+python eval/calc_metric_lc.py --predictions "$OUT/fixture_predictions" --out "$OUT/fixture_scores"
+python scripts/analyze_traces.py --graded "$OUT/fixture_scores" --out "$OUT/traces"
+python scripts/grade_difficulty.py --graded "$OUT/fixture_scores" --out "$OUT/difficulty" --cv_threshold 0.5
+
+echo "experiments done: see $OUT/*/ (tables .md, figures .png)"

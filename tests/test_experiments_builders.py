@@ -1,0 +1,106 @@
+"""Builders' invariants (same questions across length levels, targets met within tolerance, equal
+lengths across difficulty sets), the sweep expansion and its resume, and stitching beyond math."""
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from long1k.errors import Long1kError
+from long1k.experiments.designs import DesignConfig, build_designs
+from long1k.experiments.levels import LevelsConfig, build_levels
+from long1k.experiments.sweep import Step, expand, load_recipe, run_steps
+from long1k.synthesis.config import SynthesisConfig
+from long1k.synthesis.run import synthesize
+
+REPO = Path(__file__).resolve().parent.parent
+TOLERANCE = 0.1
+
+
+def manifest(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def levels(tmp_path_factory, fixtures_dir):
+    out = tmp_path_factory.mktemp("levels")
+    summary = build_levels(LevelsConfig(out=str(out), questions=25, levels=[1000, 2000, 6000], tolerance=TOLERANCE))
+    return out, summary
+
+
+def test_same_questions_at_every_level(levels):
+    out, _ = levels
+    bases = [[m["sources"][0]["problem_key"] for m in manifest(out / f"level_{n}")] for n in (1000, 2000, 6000)]
+    assert bases[0] == bases[1] == bases[2] and len(set(bases[0])) == 25
+
+
+def test_levels_meet_their_targets_within_tolerance(levels):
+    out, summary = levels
+    for entry in summary:
+        target = entry["level"]
+        lengths = [m["tokens"]["response"] for m in manifest(out / f"level_{target}")]
+        assert abs(statistics.fmean(lengths) - target) <= TOLERANCE * target
+        assert sum(abs(n - target) <= TOLERANCE * target for n in lengths) >= 0.8 * len(lengths)
+        stats = json.loads((out / f"level_{target}" / "stats.json").read_text())
+        assert stats["target_tokens"] == target and stats["tokens"]["all"]["response_tokens"]["count"] == 25
+    assert summary[0]["parts_mean"] < summary[1]["parts_mean"] < summary[2]["parts_mean"]
+
+
+def test_rows_are_well_formed_chats(levels):
+    out, _ = levels
+    row = json.loads((out / "level_6000" / "data" / "train-00000-of-00001.jsonl").read_text().splitlines()[0])
+    content = row["messages"][2]["content"]
+    assert content.count("<|begin_of_thought|>") == 1 and content.count("<|end_of_solution|>") == 1
+    assert row["text"].endswith("<|end_of_solution|><|im_end|>\n")
+
+
+def test_easy_and_hard_sets_have_equal_length_and_different_difficulty(tmp_path, fixtures_dir):
+    results = build_designs(DesignConfig(out=str(tmp_path), rows=15, target_tokens=2500, tolerance=0.15))
+    easy, hard = results["easy_composite"], results["hard_single"]
+    assert easy["rows"] == hard["rows"] == 15
+    assert abs(easy["mean_tokens"] - hard["mean_tokens"]) <= 0.15 * 2500
+    assert easy["difficulty_mean"] <= 2 < 3 <= hard["difficulty_mean"]
+    assert easy["problems_per_row"] >= 2 and hard["problems_per_row"] == 1
+    assert all(len(m["sources"]) == 1 for m in manifest(tmp_path / "hard_single"))
+
+
+def test_design_needs_a_difficulty(tmp_path, fixtures_dir):
+    with pytest.raises(Long1kError, match="records no difficulty level"):
+        build_designs(DesignConfig(out=str(tmp_path), source="openthoughts", rows=5))
+
+
+def test_sweep_expands_datasets_x_training(tmp_path):
+    recipe = load_recipe(REPO / "scripts" / "recipes" / "length_levels_paper.yaml")
+    steps = expand(recipe)
+    assert len({s.run for s in steps}) == 6 and [s.name for s in steps[:4]] == ["data", "train", "predict", "score"]
+    train = steps[1]
+    assert train.env["RECIPE"] == "train/recipes/long1k_launch.yaml" and train.command == "bash train/sft.sh"
+    assert "--seeds 42 43 44 45 46" in steps[2].command and "--tensor_parallel_size 2" in steps[2].command
+    (tmp_path / "bad.yaml").write_text("out: x\ndatasets: {a: b}\ntraining: {t: {}}\nbenchmark: [math500]\n")
+    with pytest.raises(Long1kError, match=r"unknown keys \['benchmark'\]"):
+        load_recipe(tmp_path / "bad.yaml")
+
+
+def test_sweep_stops_at_a_failure_and_resumes(tmp_path, capsys):
+    log = tmp_path / "log"
+    flag = tmp_path / "fixed"
+    steps = [Step("r", "data", f"echo data >> {log}"),
+             Step("r", "train", f"test -e {flag} && echo train >> {log}"),
+             Step("r", "score", f"echo score >> {log}")]
+    with pytest.raises(Long1kError, match=r"\[r\] train failed"):
+        run_steps(steps, tmp_path)
+    flag.touch()
+    assert run_steps(steps, tmp_path) == 2  # data is not run again
+    assert log.read_text().split() == ["data", "train", "score"]
+    capsys.readouterr()
+    assert run_steps(steps, tmp_path, dry_run=True) == 0
+    assert capsys.readouterr().out.count("(done)") == 3
+
+
+def test_stitching_beyond_math_records_the_domain(tmp_path, fixtures_dir):
+    stats = synthesize(SynthesisConfig(out=str(tmp_path / "science"), domains=["science", "code", "puzzle"],
+                                       num_samples=6, s1_share=0.0))
+    assert stats["rows_by_kind"]["pair"] == 6
+    domains = {m["domain"] for m in manifest(tmp_path / "science")}
+    assert domains <= {"science", "code", "puzzle", "mixed"} and domains
