@@ -40,7 +40,7 @@ def main(argv=None):
         writer = csv.writer(handle)
         writer.writerow(["benchmark", "n", "a", "b", "b_low", "b_high", "r2"])
         for f in fits:
-            writer.writerow([f.benchmark, f.n, f"{f.a:.4f}", f"{f.b:.4f}", f.b_low, f.b_high, f"{f.r2:.4f}"])
+            writer.writerow([f.benchmark, f.n, f"{f.a:.4f}", f"{f.b:.4f}", f.b_low, f.b_high, f.r2])
     plot_fits(fits, out / "scaling_law.png")
     print(table)
     print(f"wrote {out}/fits.md, fits.csv, fits.json, scaling_law.png")

@@ -32,7 +32,7 @@ class Fit:
     n: int
     a: float
     b: float
-    r2: float
+    r2: float | None  # None when every accuracy is the same (R^2 undefined)
     b_low: float | None
     b_high: float | None
     lengths: list[float]
@@ -55,7 +55,7 @@ def fit_log_linear(benchmark: str, lengths: list[float], accuracies: list[float]
     residuals = [y - (a + b * x) for x, y in zip(xs, accuracies, strict=True)]
     ss_res = sum(r * r for r in residuals)
     ss_tot = sum((y - mean_y) ** 2 for y in accuracies)
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else None
     low = high = None
     if n > 2:
         half = t975(n - 2) * math.sqrt(ss_res / (n - 2) / sxx)
@@ -114,7 +114,8 @@ def fits_table(fits: list[Fit]) -> str:
     lines = ["| benchmark | n | a | b (per 10x length) | 95% CI of b | R^2 |", "|---|---|---|---|---|---|"]
     for f in fits:
         ci = f"[{f.b_low:.2f}, {f.b_high:.2f}]" if f.b_low is not None else "n/a (2 points)"
-        lines.append(f"| {f.benchmark} | {f.n} | {f.a:.2f} | {f.b:.2f} | {ci} | {f.r2:.3f} |")
+        r2 = f"{f.r2:.3f}" if f.r2 is not None else "n/a (constant accuracy)"
+        lines.append(f"| {f.benchmark} | {f.n} | {f.a:.2f} | {f.b:.2f} | {ci} | {r2} |")
     return "\n".join(lines)
 
 
@@ -130,7 +131,7 @@ def plot_fits(fits: list[Fit], path: Path) -> None:
         xs = np.geomspace(min(f.lengths) * 0.8, max(f.lengths) * 1.25, 50)
         ax.plot(f.lengths, f.accuracies, "o", color="#1f77b4")
         ax.plot(xs, [f.predict(x) for x in xs], "-", color="#d62728",
-                label=f"{f.a:.1f} + {f.b:.2f} log10(L), R²={f.r2:.2f}")
+                label=f"{f.a:.1f} + {f.b:.2f} log10(L)" + (f", R²={f.r2:.2f}" if f.r2 is not None else ""))
         ax.set_xscale("log")
         ax.set_title(f.benchmark)
         ax.set_xlabel("training reasoning length (tokens)")
