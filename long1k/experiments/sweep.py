@@ -14,8 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from long1k.cli import load_yaml_recipe
 from long1k.errors import Long1kError
 
 RECIPE_KEYS = {"name", "out", "datasets", "training", "benchmarks", "seeds", "predict", "score", "env"}
@@ -41,16 +40,7 @@ def _flags(options: dict) -> list[str]:
 
 
 def load_recipe(path: str | Path) -> dict:
-    path = Path(path)
-    try:
-        recipe = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise Long1kError(f"{path}: sweep recipe not found") from None
-    except yaml.YAMLError as err:
-        raise Long1kError(f"{path}: not valid YAML: {err}") from None
-    unknown = set(recipe) - RECIPE_KEYS
-    if unknown:
-        raise Long1kError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(RECIPE_KEYS)}")
+    recipe = load_yaml_recipe(path, RECIPE_KEYS)
     for key in ("out", "datasets", "training"):
         if not recipe.get(key):
             raise Long1kError(f"{path}: '{key}' is required")
