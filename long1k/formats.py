@@ -1,4 +1,10 @@
-"""Reasoning formats: how a (reasoning, solution) pair becomes an assistant turn, and its system prompt.
+"""Reasoning formats: everything about one layout of reasoning and answer, in one place.
+
+A format says how a (reasoning, solution) pair becomes an assistant turn (training markers), which
+system prompt trains and evaluates it, what the answer is forced to start with at evaluation (the
+prefill), and where the answer region of a response starts (so that boxes written while thinking
+are not graded). Prompt templates, answer extraction, the training data and the analyses all
+derive from this table; adding a format is adding one entry to FORMATS.
 
 `openthoughts` (default) uses the thought/solution markers of OpenThoughts-114k, which the original
 Long1K evaluation prompt describes; `s1` is the s1 think/answer layout; `think` is the `<think>` tag
@@ -9,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from long1k.errors import Long1kError
 from long1k.tokenizer import QWEN_DEFAULT_SYSTEM
 
 THOUGHT_SOLUTION_SYSTEM = (
@@ -33,6 +40,12 @@ class ReasoningFormat:
     solution_close: str
     markers: tuple[str, ...]
     """Marker strings that must appear exactly once each, in this order, in an assistant turn."""
+    answer_start: str
+    """The marker after which a response's final answer region begins."""
+    template_name: str
+    """The name of the evaluation prompt template made from this format."""
+    prefill: str = ""
+    """Text the evaluated response is forced to start with (after the chat template's generation prompt)."""
 
     def assistant_turn(self, reasoning: str, solution: str) -> str:
         return (
@@ -54,6 +67,8 @@ FORMATS: dict[str, ReasoningFormat] = {
         solution_open="<|begin_of_solution|>\n\n",
         solution_close="\n\n<|end_of_solution|>",
         markers=("<|begin_of_thought|>", "<|end_of_thought|>", "<|begin_of_solution|>", "<|end_of_solution|>"),
+        answer_start="<|end_of_thought|>",
+        template_name="deepseek-qwen",  # the original Long1K evaluation prompt
     ),
     "s1": ReasoningFormat(
         name="s1",
@@ -63,6 +78,9 @@ FORMATS: dict[str, ReasoningFormat] = {
         solution_open="<|im_start|>answer\nAnswer: ",
         solution_close="",
         markers=("<|im_start|>think", "<|im_start|>answer"),
+        answer_start="<|im_start|>answer",
+        template_name="s1",
+        prefill="<|im_start|>think\n",
     ),
     "think": ReasoningFormat(
         name="think",
@@ -72,13 +90,13 @@ FORMATS: dict[str, ReasoningFormat] = {
         solution_open="",
         solution_close="",
         markers=("<think>", "</think>"),
+        answer_start="</think>",
+        template_name="think",
     ),
 }
 
 
 def get_format(name: str) -> ReasoningFormat:
-    from long1k.errors import Long1kError
-
     try:
         return FORMATS[name]
     except KeyError:
@@ -92,3 +110,13 @@ def chat_messages(fmt: ReasoningFormat, user: str, reasoning: str, solution: str
         {"role": "user", "content": user},
         {"role": "assistant", "content": fmt.assistant_turn(reasoning, solution)},
     ]
+
+
+def answer_starts() -> tuple[str, ...]:
+    """Every format's answer-region marker: a response of any format is cut at its own."""
+    return tuple(fmt.answer_start for fmt in FORMATS.values())
+
+
+def format_of_response(response: str) -> ReasoningFormat | None:
+    """The format whose markers a response uses, or None."""
+    return next((fmt for fmt in FORMATS.values() if fmt.markers[0] in response), None)

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from long1k.errors import run_main
-from long1k.experiments.traces import analyze, markdown, plot, read_graded
+from long1k.experiments.trace_analysis import analyze, markdown, plot, read_graded
 
 
 def main(argv=None):

@@ -15,13 +15,14 @@ import os
 import time
 from collections import Counter
 
-from long1k.benchmarks import REGISTRY
-from long1k.fixtures.answers import generated_answers
+from long1k.fixtures.model_answers import generated_answers
 from long1k.scoring.pool import Task, grade_many
+from long1k.tasks import get_task
 
 
 def run(rows: list[dict], workers: int, timeout: float) -> tuple[float, list]:
-    tasks = [Task(REGISTRY[r["benchmark"]].answer_kind, r["answer"], r["response"]) for r in rows]
+    tasks = [Task(r.get("answer_kind") or get_task(r["benchmark"]).answer_kind, r["answer"], r["response"])
+             for r in rows]
     started = time.perf_counter()
     verdicts = grade_many(tasks, workers=workers, timeout=timeout, progress=False)
     return time.perf_counter() - started, verdicts

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from long1k.errors import Long1kError, run_main
 from long1k.experiments.difficulty import plot_pass_rates, score_questions, select
-from long1k.experiments.traces import read_graded
+from long1k.experiments.trace_analysis import read_graded
 from long1k.formats import THOUGHT_SOLUTION_SYSTEM
 from long1k.synthesis import output
 from long1k.synthesis.sampling import Example, Measurer

@@ -4,7 +4,7 @@ from collections import Counter
 import pytest
 from conftest import SHARED, real_benchmark_sources
 
-from long1k.benchmarks import get_spec, gpqa_letter_plan, prepare
+from long1k.tasks import get_task, gpqa_letter_plan, prepare_rows
 from long1k.errors import Long1kError
 from long1k.prepare import PrepareConfig, prepare_benchmarks
 
@@ -45,10 +45,10 @@ def test_gpqa_plan_does_not_depend_on_row_order():
 
 
 def test_aime_answers_are_integers_and_prompt_suffix_is_removed():
-    spec = get_spec("aime25")
+    spec = get_task("aime25")
     rows = [{"prompt": "Find $x$.\nPlease reason step by step, and put your final answer within \\boxed{}.",
              "answer": "033"}]
-    (item,) = prepare(spec, rows, "aime.jsonl")
+    (item,) = prepare_rows(spec, rows, "aime.jsonl")
     assert item["problem"] == "Find $x$." and item["answer"] == 33
 
 
@@ -59,7 +59,7 @@ def test_aime_answers_are_integers_and_prompt_suffix_is_removed():
 ])
 def test_bad_benchmark_rows_name_file_row_and_field(row, message):
     with pytest.raises(Long1kError, match=message):
-        prepare(get_spec("aime24"), [row], "aime.jsonl")
+        prepare_rows(get_task("aime24"), [row], "aime.jsonl")
 
 
 def test_unknown_benchmark_is_an_error(tmp_path):

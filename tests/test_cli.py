@@ -1,6 +1,6 @@
 import pytest
 
-from long1k.cli import parse_config
+from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.synthesis.config import SynthesisConfig
 

@@ -11,7 +11,7 @@ import pytest
 from long1k.errors import Long1kError
 from long1k.experiments.difficulty import QuestionScore, coefficient_of_variation, cv_for, score_questions, select
 from long1k.experiments.scaling import fit_all, fit_log_linear, read_points_csv
-from long1k.experiments.traces import analyze
+from long1k.experiments.trace_analysis import analyze
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pyarrow.parquet as pq
 
-from long1k.answers import boxed_answers, last_boxed
+from long1k.boxed import boxed_answers, last_boxed
 from long1k.fixtures import mathgen
 from long1k.fixtures.writers import GPQA_COLUMNS, OPENTHOUGHTS_COLUMNS, S1_COLUMNS, write_large_openthoughts
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from long1k.errors import Long1kError
-from long1k.evaluation.backends import (
+from long1k.generation.backends import (
     EngineSettings,
     OpenAIBackend,
     Sampling,
@@ -18,8 +18,8 @@ from long1k.evaluation.backends import (
     vllm_engine_kwargs,
     vllm_sampling_kwargs,
 )
-from long1k.evaluation.predict import PredictConfig, check_context, predict
-from long1k.evaluation.prompts import TEMPLATES, load_template
+from long1k.generation.predict import PredictConfig, check_context, predict
+from long1k.generation.prompts import TEMPLATES, load_template
 from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.scoring.report import ScoreConfig, score
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from long1k.answers import boxed_answers
+from long1k.boxed import boxed_answers
 from long1k.formats import FORMATS
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.run import synthesize

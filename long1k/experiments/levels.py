@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from long1k.cli import parse_config
+from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.experiments.builder import (
     BuilderConfig,

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from long1k.cli import load_yaml_recipe
+from long1k.configs import load_yaml_recipe
 from long1k.errors import Long1kError
 
 RECIPE_KEYS = {"name", "out", "datasets", "training", "benchmarks", "seeds", "predict", "score", "env"}

@@ -1,10 +1,11 @@
 """Final-answer extraction from long reasoning outputs.
 
-The answer is looked for only after the reasoning section (after `<|end_of_thought|>`, `</think>` or
-`<|im_start|>answer`), so that boxes and letters written while thinking do not count; then the last
-complete `\\boxed{}` / `\\fbox{}`, then answer-line patterns. GPQA letters are matched only in an
-answer context (a box, "answer is (C)", "Answer: C", a final line holding just the letter), with
-case kept, so the article "a" never reads as a choice, and nothing defaults to a letter.
+The answer is looked for only after the reasoning section (after any reasoning format's
+`answer_start` marker: `<|end_of_thought|>`, `</think>`, `<|im_start|>answer`), so that boxes and
+letters written while thinking do not count; then the last complete `\\boxed{}` / `\\fbox{}`, then
+answer-line patterns. GPQA letters are matched only in an answer context (a box, "answer is (C)",
+"Answer: C", a final line holding just the letter), with case kept, so the article "a" never reads
+as a choice, and nothing defaults to a letter.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from long1k.answers import boxed_answers
+from long1k.boxed import boxed_answers
+from long1k.formats import answer_starts
 
-REASONING_ENDS = ("<|end_of_thought|>", "</think>", "<|im_start|>answer")
+REASONING_ENDS = answer_starts()
 
 _ANSWER_LINES = (
     re.compile(r"final answer\s*(?:is|:)\s*[:\s]*\$*\s*(?P<a>[^\n$]+?)\s*\$*\s*\.?\s*$", re.IGNORECASE | re.MULTILINE),

@@ -49,8 +49,8 @@ def grade_letter(gold: str, response: str) -> Verdict:
     return Verdict(found.answer, correct, f"{found.method} {found.answer} {'==' if correct else '!='} gold {gold}")
 
 
-GRADERS = {"latex": grade_latex, "integer": grade_integer, "letter": grade_letter}
-
-
 def grade(answer_kind: str, gold, response: str) -> Verdict:
-    return GRADERS[answer_kind](gold, response)
+    """The rule verdict of one response, by the grader of its answer kind (long1k/answer_kinds.py)."""
+    from long1k.answer_kinds import get_answer_kind
+
+    return get_answer_kind(answer_kind).grade(gold, response)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from long1k.evaluation.backends import EngineSettings, Sampling, make_backend
+from long1k.answer_kinds import get_answer_kind
+from long1k.generation.backends import EngineSettings, Sampling, make_backend
 from long1k.scoring.extract import REASONING_ENDS, answer_region
 from long1k.scoring.grade import Verdict
 
@@ -20,25 +21,6 @@ TAIL_CHARS = 4000
 _VERDICT = re.compile(r"\[\[([01])\]\]")
 
 JUDGE_SYSTEM = "You are a strict, careful grader of answers to exam questions."
-JUDGE_PROMPTS = {
-    "math": (
-        "Below are a reference answer and the final part of a student's response to a math problem.\n"
-        "1. Extract the student's final answer from the response.\n"
-        "2. Compare it with the reference answer. Answers that are equal after simple conversion (fractions and "
-        "decimals, equivalent expressions, added or omitted units) count as correct. If no final answer can be "
-        "extracted, the response is wrong.\n"
-        "3. Explain briefly, then end with the score written as [[1]] (correct) or [[0]] (wrong).\n\n"
-        "Reference answer:\n{reference}\n\nStudent response (final part):\n{response}\n"
-    ),
-    "science": (
-        "Below are a reference answer and the final part of a student's response to a multiple-choice science "
-        "question (which may involve calculation).\n"
-        "1. Extract the choice the student finally selected.\n"
-        "2. Compare it with the reference choice; if no choice can be extracted, the response is wrong.\n"
-        "3. Explain briefly, then end with the score written as [[1]] (correct) or [[0]] (wrong).\n\n"
-        "Reference answer:\n{reference}\n\nStudent response (final part):\n{response}\n"
-    ),
-}
 
 
 @dataclass
@@ -58,7 +40,7 @@ def final_part(response: str) -> str:
 
 
 def judge_messages(answer_kind: str, reference: str, response: str) -> list[dict[str, str]]:
-    prompt = JUDGE_PROMPTS["science" if answer_kind == "letter" else "math"]
+    prompt = get_answer_kind(answer_kind).judge_prompt
     return [{"role": "system", "content": JUDGE_SYSTEM},
             {"role": "user", "content": prompt.format(reference=reference, response=final_part(response))}]
 
@@ -71,13 +53,13 @@ def parse_verdict(text: str) -> Verdict:
     return Verdict(None, correct, f"judge verdict [[{found[-1]}]]")
 
 
-def judge_all(rows: list[dict], settings: JudgeSettings, answer_kinds: list[str]) -> list[Verdict]:
+def judge_all(rows: list[dict], settings: JudgeSettings) -> list[Verdict]:
+    """Verdicts of the judge on prediction rows (each carrying its answer_kind)."""
     from long1k.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(settings.tokenizer or settings.model)
-    prompts = [tokenizer.apply_chat_template(judge_messages(kind, str(row["answer"]), row["response"]),
-                                             tokenize=False, add_generation_prompt=True)
-               for row, kind in zip(rows, answer_kinds, strict=True)]
+    prompts = [tokenizer.apply_chat_template(judge_messages(row["answer_kind"], str(row["answer"]), row["response"]),
+                                             tokenize=False, add_generation_prompt=True) for row in rows]
     engine = EngineSettings(model=settings.model, tokenizer=settings.tokenizer,
                             tensor_parallel_size=settings.tensor_parallel_size, base_urls=settings.base_urls)
     backend = make_backend(settings.backend, engine, seed=0)

@@ -8,12 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from long1k.benchmarks import REGISTRY
-from long1k.cli import parse_config
+from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind
+from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl, write_jsonl
+from long1k.reporting import markdown_table
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
+from long1k.tasks import all_tasks
 
 REQUIRED_FIELDS = ("benchmark", "id", "response", "answer")
 
@@ -48,6 +50,18 @@ def prediction_files(paths: list[str]) -> list[Path]:
     return files
 
 
+def kind_of_benchmark(row: dict, path: Path, line_number: int) -> str:
+    """The answer kind of a row written before prediction rows carried it: its benchmark's."""
+    if "answer_kind" in row:
+        raise Long1kError(f"{path} line {line_number}: unknown answer_kind {row['answer_kind']!r}; "
+                          f"known: {sorted(ANSWER_KINDS)}")
+    task = all_tasks().get(row["benchmark"])
+    if task is None:
+        raise Long1kError(f"{path} line {line_number}: unknown benchmark {row['benchmark']!r} and no answer_kind; "
+                          f"known: {sorted(all_tasks())}")
+    return task.answer_kind
+
+
 def load_predictions(files: list[Path]) -> list[dict]:
     """Every prediction row, checked: required fields, a known benchmark, a gold answer."""
     rows = []
@@ -56,9 +70,8 @@ def load_predictions(files: list[Path]) -> list[dict]:
             missing = [f for f in REQUIRED_FIELDS if f not in row]
             if missing:
                 raise Long1kError(f"{path} line {line_number}: missing field(s) {missing}")
-            if row["benchmark"] not in REGISTRY:
-                raise Long1kError(f"{path} line {line_number}: unknown benchmark {row['benchmark']!r}; "
-                                  f"known: {sorted(REGISTRY)}")
+            if row.get("answer_kind") not in ANSWER_KINDS:
+                row["answer_kind"] = kind_of_benchmark(row, path, line_number)
             if row["answer"] in (None, ""):
                 raise Long1kError(f"{path} line {line_number}: field 'answer' (the gold answer) is empty")
             if not isinstance(row["response"], str):
@@ -71,24 +84,22 @@ def load_predictions(files: list[Path]) -> list[dict]:
 
 
 def rule_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
-    tasks = [Task(REGISTRY[r["benchmark"]].answer_kind, r["answer"], r["response"]) for r in rows]
+    tasks = [Task(r["answer_kind"], r["answer"], r["response"]) for r in rows]
     verdicts = grade_many(tasks, workers=config.workers, timeout=config.timeout)
     return [{**row, "extracted": v.extracted, "correct": v.correct, "grader": "rule", "reason": v.reason}
             for row, v in zip(rows, verdicts, strict=True)]
 
 
 def judge_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
-    from long1k.scoring.extract import extract_integer, extract_letter, extract_math
     from long1k.scoring.judge import JudgeSettings, judge_all
 
     settings = JudgeSettings(config.judge_model, config.judge_backend, config.judge_tokenizer,
                              tuple(config.judge_base_urls), config.judge_tensor_parallel_size, config.judge_max_tokens)
-    kinds = [REGISTRY[r["benchmark"]].answer_kind for r in rows]
-    verdicts = judge_all(rows, settings, kinds)
+    verdicts = judge_all(rows, settings)
     # The judge says right or wrong; the rule extraction is kept beside it for maj@k and reading.
-    extractors = {"latex": extract_math, "integer": extract_integer, "letter": extract_letter}
-    return [{**row, "extracted": extractors[kind](row["response"]).answer, "correct": v.correct, "grader": "judge",
-             "reason": v.reason} for row, kind, v in zip(rows, kinds, verdicts, strict=True)]
+    return [{**row, "extracted": get_answer_kind(row["answer_kind"]).extract(row["response"]).answer,
+             "correct": v.correct, "grader": "judge", "reason": v.reason}
+            for row, v in zip(rows, verdicts, strict=True)]
 
 
 def agreement(rule: list[dict], judge: list[dict], out: Path) -> dict[str, float]:
@@ -145,9 +156,9 @@ def csv_row(model: str, grader: str, benchmark: str, metrics: dict) -> list:
 
 
 def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
-    benchmarks = [b for b in REGISTRY if any(b in per_model for per_model in results.values())]
-    header = ["model", *benchmarks]
-    lines = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
+    present = {b for per_model in results.values() for b in per_model}
+    benchmarks = [b for b in all_tasks() if b in present] + sorted(present - set(all_tasks()))
+    lines = []
     for model, per_benchmark in results.items():
         cells = []
         for benchmark in benchmarks:
@@ -155,8 +166,8 @@ def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
             cells.append(table4_cell(metrics) if metrics else "-")
             if metrics:
                 writer.writerow(csv_row(model, grader, benchmark, metrics))
-        lines.append(f"| {model} | {' | '.join(cells)} |")
-    return "\n".join(lines)
+        lines.append([model, *cells])
+    return markdown_table(["model", *benchmarks], lines)
 
 
 def score(config: ScoreConfig) -> dict[str, dict]:

@@ -8,7 +8,7 @@ import random
 import time
 from pathlib import Path
 
-from long1k.cli import parse_config
+from long1k.configs import parse_config
 from long1k.decontam import BenchmarkIndex, load_benchmark_index
 from long1k.errors import Long1kError
 from long1k.formats import get_format
@@ -47,7 +47,7 @@ def resolve_benchmark_index(config: SynthesisConfig) -> BenchmarkIndex | None:
     if config.benchmarks_dir:
         return load_benchmark_index(config.benchmarks_dir, config.ngram)
     if config.uses_fixtures:
-        from long1k.fixtures import prepared_fixture_benchmarks
+        from long1k.prepare import prepared_fixture_benchmarks
 
         return load_benchmark_index(prepared_fixture_benchmarks(), config.ngram)
     if Path(DEFAULT_BENCHMARKS_DIR).is_dir():

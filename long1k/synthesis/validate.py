@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow.compute as pc
 
-from long1k.answers import boxed_answers
+from long1k.boxed import boxed_answers
 from long1k.decontam import BenchmarkIndex
 from long1k.sources import SkipLog, Source
 

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from long1k.cli import parse_config
+from long1k.configs import parse_config
 from long1k.environment import library_versions
 from long1k.errors import Long1kError
 from long1k.train import preflight

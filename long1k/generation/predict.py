@@ -13,12 +13,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from long1k.benchmarks import REGISTRY
-from long1k.cli import parse_config
+from long1k.configs import parse_config
 from long1k.environment import library_versions
 from long1k.errors import Long1kError
-from long1k.evaluation.backends import EngineSettings, Sampling, make_backend
-from long1k.evaluation.prompts import load_template
+from long1k.generation.backends import EngineSettings, Sampling, make_backend
+from long1k.generation.prompts import AUTO, load_template, resolve_template_name
+from long1k.jsonl import iter_jsonl
+from long1k.tasks import default_benchmarks, get_task
 
 PRESETS = {
     # The original Long1K evaluation: one sample at temperature 0.95, top_p 1, seed 42.
@@ -35,11 +36,13 @@ class PredictConfig:
     model_name: str | None = field(default=None, metadata={"help": "name in the results (default: folder name)"})
     tokenizer: str | None = field(default=None, metadata={"help": "tokenizer (default: the model's)"})
     benchmarks_dir: str = field(default="outputs/benchmarks", metadata={"help": "data/prepare_benchmarks.py output"})
-    benchmarks: list[str] = field(default_factory=lambda: list(REGISTRY), metadata={"help": "which benchmarks"})
+    benchmarks: list[str] = field(default_factory=default_benchmarks, metadata={
+        "help": "which benchmarks (default: the paper's four)"})
     out: str = field(default="outputs/predictions", metadata={"help": "output folder"})
     backend: str = field(default="vllm", metadata={"help": "vllm, hf or openai"})
-    template: str = field(default="deepseek-qwen", metadata={
-        "help": "chat, deepseek-qwen, s1, qwen, or a YAML template file"})
+    template: str = field(default=AUTO, metadata={
+        "help": "auto (the reasoning format the model was trained on; else deepseek-qwen, the original's), "
+                "chat, qwen, deepseek-qwen, s1, think, or a YAML template file"})
     preset: str | None = field(default=None, metadata={"help": "original or peers: sets temperature/top_p/n"})
     temperature: float = field(default=0.95, metadata={"help": "sampling temperature (original: 0.95)"})
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling (original: 1.0)"})
@@ -92,12 +95,14 @@ def check_context(config: PredictConfig, longest_prompt: int, native: int) -> in
 
 
 def load_benchmark(config: PredictConfig, name: str) -> list[dict]:
+    """The prepared rows of one benchmark (this replica's share), each with its answer kind."""
     path = Path(config.benchmarks_dir) / f"{name}.jsonl"
-    if name not in REGISTRY:
-        raise Long1kError(f"unknown benchmark {name!r}; known: {sorted(REGISTRY)}")
+    task = get_task(name)
     if not path.is_file():
-        raise Long1kError(f"{path}: not found; run data/prepare_benchmarks.py --out {config.benchmarks_dir}")
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        raise Long1kError(f"{path}: not found; run `python -m long1k prepare-benchmarks --out {config.benchmarks_dir}`")
+    items = [row for _, row in iter_jsonl(path)]
+    for item in items:  # files prepared before rows carried their kind
+        item.setdefault("answer_kind", task.answer_kind)
     items = items[: config.limit] if config.limit else items
     return [item for index, item in enumerate(items) if index % config.num_shards == config.shard_index]
 
@@ -135,11 +140,12 @@ def predict(config: PredictConfig) -> list[Path]:
     config.apply_preset()
     if config.num_shards < 1 or not 0 <= config.shard_index < config.num_shards:
         raise Long1kError("--shard_index must lie in [0, --num_shards)")
-    template = load_template(config.template)
+    template = load_template(resolve_template_name(config.template, config.model))
+    print(f"prompt template: {template.name}")
     benchmarks = {name: load_benchmark(config, name) for name in config.benchmarks}
     tokenizer = load_tokenizer(config.tokenizer or config.model)
-    prompts = {name: [template.render(tokenizer, item["problem"], REGISTRY[name].answer_kind) for item in items]
-               for name, items in benchmarks.items()}
+    prompts = {name: [template.render(tokenizer, item["problem"], item["answer_kind"], get_task(name).instruction)
+                      for item in items] for name, items in benchmarks.items()}
     longest = max((len(tokenizer(p, add_special_tokens=False)["input_ids"]) for ps in prompts.values() for p in ps),
                   default=0)
     context = check_context(config, longest, native_context(config.model))
@@ -167,12 +173,13 @@ def predict(config: PredictConfig) -> list[Path]:
             print(f"{name} seed {seed}: {len(items) - len(todo)} of {len(items)} problems already done -> {path}")
             if todo and backend is None:
                 backend = make_backend(config.backend, settings, seed)
-            generate_into(path, todo, done, backend, config, seed, name, tokenizer)
+            generate_into(path, todo, done, backend, config, seed, name)
             written.append(path)
     return written
 
 
-def generate_into(path, todo, done, backend, config: PredictConfig, seed: int, benchmark: str, tokenizer) -> None:
+def generate_into(path: Path, todo: list[tuple[dict, str]], done: set[tuple[str, int]], backend,
+                  config: PredictConfig, seed: int, benchmark: str) -> None:
     from tqdm import tqdm
 
     sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.n_samples, seed)
@@ -191,7 +198,7 @@ def generate_into(path, todo, done, backend, config: PredictConfig, seed: int, b
                         "model": config.model_name or Path(config.model.rstrip("/")).name,
                         "benchmark": benchmark, "id": item["id"], "sample": sample, "seed": seed,
                         "problem": item["problem"], "prompt": prompt, "response": generation.text,
-                        "answer": item["answer"],
+                        "answer": item["answer"], "answer_kind": item["answer_kind"],
                         "finish_reason": generation.finish_reason, "response_tokens": generation.tokens,
                         "seconds": round(seconds / len(chunk), 3),
                     }, ensure_ascii=False) + "\n")

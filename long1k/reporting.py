@@ -1,0 +1,52 @@
+"""Tables and figures, written the same way by every stage: markdown for reading, CSV for tools,
+PNG through matplotlib's file backend (no display needed, no timestamp in the file)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = [f"| {' | '.join(map(str, header))} |", f"|{'---|' * len(header)}"]
+    lines += [f"| {' | '.join(map(str, row))} |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_table(out: Path, stem: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
+                csv_rows: Sequence[Sequence[Any]] | None = None) -> str:
+    """OUT/STEM.md and OUT/STEM.csv (the CSV may carry unformatted values); returns the markdown."""
+    table = markdown_table(header, rows)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.md").write_text(table + "\n")
+    write_csv(out / f"{stem}.csv", header, rows if csv_rows is None else csv_rows)
+    return table
+
+
+@contextmanager
+def figure(path: Path, **subplots: Any) -> Iterator[tuple[Any, Any]]:
+    """`with figure(path, figsize=(6, 4)) as (fig, ax): ...` draws, lays out and saves to PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(**{"dpi": 110, **subplots})
+    try:
+        yield fig, ax
+        fig.tight_layout()
+        fig.savefig(path, metadata={"Software": None})
+    finally:
+        plt.close(fig)

@@ -1,0 +1,95 @@
+"""A benchmark task: one YAML file holds everything the toolkit needs to know about a benchmark.
+
+Keys (only `name` and `answer_kind` are required):
+
+    name: amc23                      # file stem of the prepared file and the prediction files
+    description: one line for listings
+    answer_kind: latex               # latex | integer | letter (long1k/answer_kinds.py)
+    default: false                   # in the default --benchmarks list (the paper's four are)
+    instruction: null                # replaces the answer kind's prompt instruction for this task
+    hub: {id: owner/name, configs: [null], split: test}
+    layout: fields                   # fields | multiple_choice (long1k/tasks/layouts.py)
+    fields: {...}                    # the layout's column names
+    fixture:                         # the embedded default (offline demo and tests), one of:
+      builtin: math500.jsonl         #   a file of the generated default fixtures
+      path: mini.jsonl               #   a file beside this YAML, in the hub schema
+      generate: aime                 #   generated problems (aime | math500 families) written in the
+      rows: 12                       #   hub schema: columns maps id / problem / answer to its names
+      columns: {id: id, problem: question, answer: answer}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from long1k.answer_kinds import AnswerKind, get_answer_kind
+from long1k.errors import Long1kError
+
+KEYS = {"name", "description", "answer_kind", "default", "instruction", "hub", "layout", "fields", "fixture"}
+HUB_KEYS = {"id", "configs", "split"}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    answer_kind: str
+    description: str = ""
+    default: bool = False
+    instruction: str | None = None
+    hub_id: str | None = None
+    hub_configs: tuple[str | None, ...] = (None,)
+    split: str = "test"
+    layout: str = "fields"
+    fields: dict = field(default_factory=dict)
+    fixture: dict = field(default_factory=dict)
+    defined_in: str = ""
+
+    @property
+    def kind(self) -> AnswerKind:
+        return get_answer_kind(self.answer_kind)
+
+    @property
+    def prompt_instruction(self) -> str:
+        return self.instruction if self.instruction is not None else self.kind.instruction
+
+    def normalize(self, rows: list[dict], where: str, seed: int = 0) -> list[dict]:
+        from long1k.tasks.layouts import LAYOUTS
+
+        return LAYOUTS[self.layout](rows, self, where, seed)
+
+
+def task_from_yaml(path: Path) -> TaskSpec:
+    """Read and check one task file; every problem names the file and the key."""
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise Long1kError(f"{path}: cannot read task: {err}") from None
+    if not isinstance(spec, dict):
+        raise Long1kError(f"{path}: a task file must be a mapping")
+    unknown = sorted(set(spec) - KEYS)
+    if unknown:
+        raise Long1kError(f"{path}: unknown key(s) {unknown}; known: {sorted(KEYS)}")
+    for key in ("name", "answer_kind"):
+        if not spec.get(key):
+            raise Long1kError(f"{path}: '{key}' is required")
+    hub = spec.get("hub") or {}
+    if set(hub) - HUB_KEYS:
+        raise Long1kError(f"{path}: unknown hub key(s) {sorted(set(hub) - HUB_KEYS)}; known: {sorted(HUB_KEYS)}")
+    from long1k.tasks.layouts import LAYOUTS
+
+    layout = spec.get("layout", "fields")
+    if layout not in LAYOUTS:
+        raise Long1kError(f"{path}: unknown layout {layout!r}; known: {sorted(LAYOUTS)}")
+    task = TaskSpec(
+        name=str(spec["name"]), answer_kind=str(spec["answer_kind"]), description=spec.get("description") or "",
+        default=bool(spec.get("default", False)), instruction=spec.get("instruction"), hub_id=hub.get("id"),
+        hub_configs=tuple(hub.get("configs") or [None]), split=hub.get("split", "test"), layout=layout,
+        fields=dict(spec.get("fields") or {}), fixture=dict(spec.get("fixture") or {}), defined_in=str(path))
+    try:
+        task.kind  # noqa: B018 (checked here, so that a typo is reported with its file)
+    except Long1kError as err:
+        raise Long1kError(f"{path}: {err}") from None
+    return task
