@@ -26,12 +26,13 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
 
 
 def write_table(out: Path, stem: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
-                csv_rows: Sequence[Sequence[Any]] | None = None) -> str:
-    """OUT/STEM.md and OUT/STEM.csv (the CSV may carry unformatted values); returns the markdown."""
+                csv_rows: Sequence[Sequence[Any]] | None = None, csv_header: Sequence[str] | None = None) -> str:
+    """OUT/STEM.md and OUT/STEM.csv (the CSV may carry unformatted values and its own column names);
+    returns the markdown."""
     table = markdown_table(header, rows)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{stem}.md").write_text(table + "\n")
-    write_csv(out / f"{stem}.csv", header, rows if csv_rows is None else csv_rows)
+    write_csv(out / f"{stem}.csv", csv_header or header, rows if csv_rows is None else csv_rows)
     return table
 
 

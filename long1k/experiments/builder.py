@@ -4,34 +4,29 @@ several parts up to a target length, and writing each dataset in the synthesis o
 from __future__ import annotations
 
 import ast
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from long1k.errors import Long1kError
 from long1k.formats import get_format
-from long1k.sources import SkipLog, Source, load_source
+from long1k.inputs import SCHEMAS, OutputOption, SourceOptions, get_schema, open_source
+from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
-from long1k.synthesis.config import FIXTURES, SynthesisConfig
-from long1k.synthesis.run import OPENTHOUGHTS_REQUIRED, S1_REQUIRED, fixture_path, resolve_benchmark_index
+from long1k.synthesis.options import DatasetOptions, StitchOptions, domains_field
 from long1k.synthesis.sampling import Example, Measurer, Part, source_ref, stitch_parts
-from long1k.synthesis.validate import drop_contaminated, usable_rows
+from long1k.synthesis.validate import drop_contaminated, screen_source
 from long1k.tokenizer import load_tokenizer
 
 # Length estimates before measuring: tokens a linking phrase adds, and the format's markers.
 JOIN_OVERHEAD = 25
 MARKER_OVERHEAD = 20
 
-COLUMNS = {  # source label -> (problem, trace, answer) columns
-    "openthoughts": ("problem", "deepseek_reasoning", "deepseek_solution"),
-    "s1": ("question", "deepseek_thinking_trajectory", "deepseek_attempt"),
-}
-
-
 @dataclass
-class BuilderConfig(SynthesisConfig):
-    source: str = field(default="openthoughts", metadata={"help": "source of the parts: openthoughts or s1"})
+class BuilderConfig(DatasetOptions, StitchOptions, SourceOptions, OutputOption):
+    """What every controlled-set builder shares: sources, stitching, screening and writing."""
+
+    source: str = field(default="openthoughts", metadata={"help": f"source of the parts: {', '.join(SCHEMAS)}"})
+    domains: list[str] = domains_field()
     tolerance: float = field(default=0.1, metadata={"help": "relative tolerance on target lengths (response tokens)"})
     max_parts: int = field(default=20000, metadata={"help": "at most this many source rows are tokenized"})
 
@@ -46,21 +41,12 @@ class PartPool:
 
 
 def open_pool(config: BuilderConfig, measurer: Measurer, rng: random.Random) -> PartPool:
-    if config.source not in COLUMNS:
-        raise Long1kError(f"--source must be one of {sorted(COLUMNS)}")
-    location = getattr(config, config.source)
-    if location == FIXTURES:
-        location = fixture_path(config.source)
-    required = OPENTHOUGHTS_REQUIRED if config.source == "openthoughts" else S1_REQUIRED
-    source = load_source(config.source, location, required, optional=("source", "metadata", "cot_type"))
-    problem, trace, answer = COLUMNS[config.source]
+    schema = get_schema(config.source)
+    source = open_source(schema, config)
     skips = SkipLog()
-    is_ot = config.source == "openthoughts"
-    candidates = usable_rows(source, (problem, trace, answer), get_format(config.reasoning_format).reserved_strings,
-                             skips, problem_column=problem, answer_column=answer if is_ot else None,
-                             domain_column="domain" if is_ot else None, domains=tuple(config.domains) if is_ot else (),
-                             group_column="source" if "source" in source.table.column_names else None)
-    index = resolve_benchmark_index(config)
+    candidates = screen_source(source, schema, get_format(config.reasoning_format).reserved_strings, skips,
+                               tuple(config.domains))
+    index = config.benchmark_index(config.uses_fixtures)
     if index is not None:
         candidates = drop_contaminated(source, candidates, index, skips)
     skips.print_overflow()
@@ -69,7 +55,7 @@ def open_pool(config: BuilderConfig, measurer: Measurer, rng: random.Random) -> 
     parts = []
     for start in range(0, len(candidates), 512):
         chunk = candidates[start : start + 512]
-        traces, answers, totals = measurer.trace_and_answer(source, chunk, trace, answer)
+        traces, answers, totals = measurer.trace_and_answer(source, chunk, schema.trace, schema.answer)
         parts += [Part(c, t, a, n) for c, t, a, n in zip(chunk, traces, answers, totals, strict=True)]
     return PartPool(source, parts, source_levels(source, candidates))
 
@@ -124,18 +110,20 @@ def compose(parts: list[Part], pool: PartPool, config: BuilderConfig, measurer: 
                    links={"joins": links} if links else None)
 
 
-def write_dataset(out: Path, examples: list[Example], extra_stats: dict, title: str) -> dict:
+def fit_block(examples: list[Example], measurer: Measurer, name: str) -> tuple[list[Example], int]:
+    """Measure the rows and drop (counting) those over the block size: training would drop them anyway."""
+    measurer.measure(examples)
+    kept = [e for e in examples if e.text_tokens <= measurer.block_size]
+    if len(kept) < len(examples):
+        print(f"warning: {name}: {len(examples) - len(kept)} rows exceed --block_size {measurer.block_size} "
+              "and are left out")
+    return kept, len(examples) - len(kept)
+
+
+def write_dataset(out: Path, examples: list[Example], extra_stats: dict, title: str, config: BuilderConfig) -> dict:
     """A dataset folder in the synthesis output format (data/, manifest.jsonl, stats.json, histogram)."""
-    output.prepare_out_dir(out)
-    for number, example in enumerate(examples):
-        example.id = f"{out.name}-{number:05d}"
-    shards = output.write_shards(out, examples, shard_size=500)
-    output.write_manifest(out / "manifest.jsonl", examples)
-    output.write_histogram(out / "length_histogram.png", examples, block_size=10**9, title=title)
-    stats = {"rows": len(examples), **extra_stats, "tokens": output.token_summary(examples),
-             "data_sha256": output.digest(shards)}
-    (out / output.STATS_FILE).write_text(json.dumps(stats, indent=2, default=str) + "\n")
-    return stats
+    return output.write_dataset(out, examples, {"rows": len(examples), **extra_stats}, id_prefix=out.name,
+                                shard_size=config.shard_size, title=title)
 
 
 def measurer_for(config: BuilderConfig) -> Measurer:

@@ -24,10 +24,12 @@ from long1k.experiments.builder import (
     compose,
     estimate,
     fill,
+    fit_block,
     measurer_for,
     open_pool,
     write_dataset,
 )
+from long1k.reporting import write_table
 
 
 @dataclass
@@ -82,21 +84,20 @@ def build_designs(config: DesignConfig) -> dict[str, dict]:
         raise Long1kError(f"only {len(easy_examples)} easy composite rows reach {target} tokens; lower --rows")
     results = {}
     for name, examples in (("easy_composite", easy_examples), ("hard_single", hard_examples)):
-        measurer.measure(examples)
+        examples, dropped = fit_block(examples, measurer, name)
         levels = [statistics.fmean(level[s["problem_key"]] for s in e.sources) for e in examples]
         lengths = [e.response_tokens for e in examples]
         write_dataset(Path(config.out) / name, examples, {
             "target_tokens": target, "tolerance": tol, "difficulty_mean": statistics.fmean(levels),
-            "difficulty_source": config.difficulty_file or f"{config.source} metadata level"}, title=name)
+            "difficulty_source": config.difficulty_file or f"{config.source} metadata level",
+            "dropped_over_block_size": dropped}, title=name, config=config)
         results[name] = {"rows": len(examples), "mean_tokens": statistics.fmean(lengths),
                          "median_tokens": statistics.median(lengths), "difficulty_mean": statistics.fmean(levels),
                          "problems_per_row": statistics.fmean(len(e.sources) for e in examples)}
-    lines = ["| set | rows | mean tokens | median | mean difficulty | problems per row |", "|---|---|---|---|---|---|"]
-    for name, r in results.items():
-        lines.append(f"| {name} | {r['rows']} | {r['mean_tokens']:.0f} | {r['median_tokens']:.0f} | "
-                     f"{r['difficulty_mean']:.2f} | {r['problems_per_row']:.1f} |")
-    (Path(config.out) / "designs.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    header = ["set", "rows", "mean tokens", "median", "mean difficulty", "problems per row"]
+    rows = [[name, r["rows"], f"{r['mean_tokens']:.0f}", f"{r['median_tokens']:.0f}", f"{r['difficulty_mean']:.2f}",
+             f"{r['problems_per_row']:.1f}"] for name, r in results.items()]
+    print(write_table(Path(config.out), "designs", header, rows))
     return results
 
 

@@ -9,7 +9,6 @@ turn: reasoning and solution), measured exactly after rendering.
 
 from __future__ import annotations
 
-import csv
 import random
 import statistics
 from dataclasses import dataclass, field
@@ -22,10 +21,12 @@ from long1k.experiments.builder import (
     compose,
     estimate,
     fill,
+    fit_block,
     measurer_for,
     open_pool,
     write_dataset,
 )
+from long1k.reporting import write_table
 
 
 @dataclass
@@ -54,13 +55,14 @@ def build_levels(config: LevelsConfig) -> list[dict]:
     for level in config.levels:
         examples = [compose(fill([base], fillers, rng.randrange(len(fillers)), level, config.tolerance), pool, config,
                             measurer, rng, kind=f"level_{level}") for base in bases]
-        measurer.measure(examples)
+        examples, dropped = fit_block(examples, measurer, f"level_{level}")
         lengths = [e.response_tokens for e in examples]
         within = sum(abs(n - level) <= config.tolerance * level for n in lengths)
         stats = write_dataset(Path(config.out) / f"level_{level}", examples, {
             "target_tokens": level, "tolerance": config.tolerance, "within_tolerance": within,
-            "base_question_keys_sha": _keys_digest(examples), "parts_mean": statistics.fmean(
-                len(e.part_tokens) for e in examples)}, title=f"Length level {level}")
+            "dropped_over_block_size": dropped, "base_question_keys_sha": _keys_digest(examples),
+            "parts_mean": statistics.fmean(len(e.part_tokens) for e in examples)},
+            title=f"Length level {level}", config=config)
         summary.append({"level": level, "rows": len(examples), "mean": statistics.fmean(lengths),
                         "median": statistics.median(lengths), "within_tolerance_pct": 100 * within / len(lengths),
                         "parts_mean": stats["parts_mean"], "base_keys": stats["base_question_keys_sha"]})
@@ -75,17 +77,11 @@ def _keys_digest(examples) -> str:
 
 
 def write_summary(out: Path, summary: list[dict]) -> None:
-    lines = ["| level | rows | mean tokens | median | within tolerance | problems per row | base questions |",
-             "|---|---|---|---|---|---|---|"]
-    for s in summary:
-        lines.append(f"| {s['level']} | {s['rows']} | {s['mean']:.0f} | {s['median']:.0f} | "
-                     f"{s['within_tolerance_pct']:.0f}% | {s['parts_mean']:.1f} | {s['base_keys']} |")
-    table = "\n".join(lines)
-    (out / "levels.md").write_text(table + "\n")
-    with (out / "levels.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(summary[0]))
-        writer.writeheader()
-        writer.writerows(summary)
+    header = ["level", "rows", "mean tokens", "median", "within tolerance", "problems per row", "base questions"]
+    rows = [[s["level"], s["rows"], f"{s['mean']:.0f}", f"{s['median']:.0f}", f"{s['within_tolerance_pct']:.0f}%",
+             f"{s['parts_mean']:.1f}", s["base_keys"]] for s in summary]
+    table = write_table(out, "levels", header, rows, csv_rows=[list(s.values()) for s in summary],
+                        csv_header=list(summary[0]))
     print(table)
     print(f"wrote {out}/level_*/ (synthesis format), levels.md, levels.csv")
 

@@ -1,4 +1,6 @@
-"""Everything `data/synthesize.py` writes: shards, manifest, stats, histogram, LLaMA-Factory export."""
+"""The one dataset writer: every training set the toolkit makes (the synthesis, the experiments'
+controlled sets, a difficulty selection) is a folder with data/ shards, manifest.jsonl, stats.json
+and a length histogram, plus a LLaMA-Factory export and the skipped rows where a stage has them."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from pathlib import Path
 
 from long1k.errors import Long1kError
 from long1k.jsonl import write_jsonl
+from long1k.reporting import figure
+from long1k.sources import SkipLog
 from long1k.stats import describe
 from long1k.synthesis.sampling import Example
 
@@ -81,26 +85,39 @@ def token_summary(examples: list[Example]) -> dict:
 
 
 def write_histogram(path: Path, examples: list[Example], block_size: int, title: str = "Long1K synthesis") -> None:
-    import matplotlib
+    with figure(path, figsize=(8, 4.5)) as (_, ax):
+        top = max([e.text_tokens for e in examples] + [1])
+        bins = [top * i / 40 for i in range(41)]
+        for kind in kinds(examples):
+            values = [e.text_tokens for e in examples if e.kind == kind]
+            ax.hist(values, bins=bins, alpha=0.7, label=f"{kind} ({len(values)})")
+        if block_size <= top * 1.5:
+            ax.axvline(block_size, color="black", linestyle="--", linewidth=1, label=f"block size {block_size}")
+        ax.set_xlabel("tokens per row (chat-templated text)")
+        ax.set_ylabel("rows")
+        ax.set_title(f"{title}: length distribution")
+        ax.legend()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    top = max([e.text_tokens for e in examples] + [1])
-    bins = [top * i / 40 for i in range(41)]
-    for kind in kinds(examples):
-        values = [e.text_tokens for e in examples if e.kind == kind]
-        ax.hist(values, bins=bins, alpha=0.7, label=f"{kind} ({len(values)})")
-    if block_size <= top * 1.5:
-        ax.axvline(block_size, color="black", linestyle="--", linewidth=1, label=f"block size {block_size}")
-    ax.set_xlabel("tokens per row (chat-templated text)")
-    ax.set_ylabel("rows")
-    ax.set_title(f"{title}: length distribution")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+def write_dataset(out: Path, examples: list[Example], stats: dict, *, id_prefix: str, shard_size: int = 500,
+                  block_size: int = 10**9, title: str = "Long1K synthesis", llamafactory: bool = False,
+                  skips: SkipLog | None = None) -> dict:
+    """Number the examples, write the dataset folder, and return `stats` completed with token
+    statistics and the data digest (also written to OUT/stats.json)."""
+    prepare_out_dir(out)
+    for number, example in enumerate(examples):
+        example.id = f"{id_prefix}-{number:05d}"
+    shards = write_shards(out, examples, shard_size)
+    write_manifest(out / "manifest.jsonl", examples)
+    if llamafactory:
+        write_llamafactory(out, examples)
+    write_histogram(out / "length_histogram.png", examples, block_size, title)
+    if skips is not None:
+        skips.write(out / "skipped.jsonl")
+    stats = {**stats, "tokens": token_summary(examples), "data_sha256": digest(shards)}
+    (out / STATS_FILE).write_text(json.dumps(stats, indent=2, ensure_ascii=False, default=str) + "\n",
+                                  encoding="utf-8")
+    return stats
 
 
 def digest(paths: list[Path]) -> str:

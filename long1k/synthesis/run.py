@@ -3,74 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 import time
 from pathlib import Path
 
 from long1k.configs import parse_config
-from long1k.decontam import BenchmarkIndex, load_benchmark_index
+from long1k.decontam import BenchmarkIndex
 from long1k.errors import Long1kError
 from long1k.formats import get_format
-from long1k.sources import SkipLog, Source, load_source
+from long1k.inputs import SCHEMAS, open_source
+from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
-from long1k.synthesis.config import FIXTURES, SynthesisConfig
+from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.sampling import Example, Measurer, PairSampler, S1Sampler
-from long1k.synthesis.validate import Candidate, drop_contaminated, usable_rows
+from long1k.synthesis.validate import Candidate, drop_contaminated, screen_source
 from long1k.tokenizer import load_tokenizer
-
-OPENTHOUGHTS_REQUIRED = ("problem", "deepseek_reasoning", "deepseek_solution", "domain")
-S1_REQUIRED = ("question", "deepseek_thinking_trajectory", "deepseek_attempt")
-DEFAULT_BENCHMARKS_DIR = "outputs/benchmarks"
-
-
-def fixture_path(name: str) -> str:
-    from long1k.fixtures import default_fixtures_dir
-
-    return str(default_fixtures_dir() / {"openthoughts": "openthoughts", "s1": "s1k11"}[name])
-
-
-def resolve_sources(config: SynthesisConfig) -> tuple[Source, Source]:
-    openthoughts = load_source(
-        "openthoughts",
-        fixture_path("openthoughts") if config.openthoughts == FIXTURES else config.openthoughts,
-        OPENTHOUGHTS_REQUIRED, config.openthoughts_config, config.openthoughts_split, optional=("source",))
-    s1 = load_source("s1", fixture_path("s1") if config.s1 == FIXTURES else config.s1, S1_REQUIRED,
-                     None, config.s1_split, optional=("cot_type", "deepseek_grade"))
-    return openthoughts, s1
-
-
-def resolve_benchmark_index(config: SynthesisConfig) -> BenchmarkIndex | None:
-    if not config.decontaminate:
-        print("warning: decontamination is off (--decontaminate false)")
-        return None
-    if config.benchmarks_dir:
-        return load_benchmark_index(config.benchmarks_dir, config.ngram)
-    if config.uses_fixtures:
-        from long1k.prepare import prepared_fixture_benchmarks
-
-        return load_benchmark_index(prepared_fixture_benchmarks(), config.ngram)
-    if Path(DEFAULT_BENCHMARKS_DIR).is_dir():
-        return load_benchmark_index(DEFAULT_BENCHMARKS_DIR, config.ngram)
-    raise Long1kError(
-        f"no benchmark files to decontaminate against: run `python data/prepare_benchmarks.py --out "
-        f"{DEFAULT_BENCHMARKS_DIR}` (or pass --benchmarks_dir DIR), or pass --decontaminate false"
-    )
 
 
 def screen(config: SynthesisConfig, openthoughts: Source, s1: Source, index: BenchmarkIndex | None,
            skips: SkipLog) -> tuple[list[Candidate], list[Candidate], dict]:
     """Usable, uncontaminated candidates of both sources, plus the counts for the stats."""
     reserved = get_format(config.reasoning_format).reserved_strings
-    ot_text = ("problem", "deepseek_reasoning", "deepseek_solution")
-    ot = usable_rows(openthoughts, ot_text, reserved, skips, problem_column="problem",
-                     answer_column="deepseek_solution", domain_column="domain", domains=tuple(config.domains),
-                     group_column="source" if "source" in openthoughts.table.column_names else None)
-    s1_columns = s1.table.column_names
-    s1_rows = usable_rows(s1, S1_REQUIRED, reserved, skips, problem_column="question",
-                          domain_column="cot_type" if "cot_type" in s1_columns else None)
+    ot = screen_source(openthoughts, SCHEMAS["openthoughts"], reserved, skips, tuple(config.domains))
+    s1_rows = screen_source(s1, SCHEMAS["s1"], reserved, skips)
     if config.s1_require_correct:
-        if "deepseek_grade" not in s1_columns:
+        if "deepseek_grade" not in s1.table.column_names:
             raise Long1kError(f"{s1.location}: --s1_require_correct needs a 'deepseek_grade' column")
         grades = s1.strings("deepseek_grade", [c.index for c in s1_rows])
         for candidate, grade in zip(list(s1_rows), grades, strict=True):
@@ -93,8 +50,9 @@ def synthesize(config: SynthesisConfig) -> dict:
     output.check_out_dir(out)
     fmt = get_format(config.reasoning_format)
     tokenizer = load_tokenizer(config.tokenizer)
-    openthoughts, s1 = resolve_sources(config)
-    index = resolve_benchmark_index(config)
+    openthoughts = open_source(SCHEMAS["openthoughts"], config)
+    s1 = open_source(SCHEMAS["s1"], config, optional=("cot_type", "deepseek_grade"))
+    index = config.benchmark_index(config.uses_fixtures)
 
     skips = SkipLog()
     ot_candidates, s1_candidates, usable = screen(config, openthoughts, s1, index, skips)
@@ -112,15 +70,6 @@ def synthesize(config: SynthesisConfig) -> dict:
     if not examples:
         raise Long1kError("no row met the length limits; widen the token ranges or raise --block_size")
     rng.shuffle(examples)
-    for number, example in enumerate(examples):
-        example.id = f"long1k-{number:05d}"
-
-    output.prepare_out_dir(out)
-    shards = output.write_shards(out, examples, config.shard_size)
-    output.write_manifest(out / "manifest.jsonl", examples)
-    output.write_llamafactory(out, examples)
-    output.write_histogram(out / "length_histogram.png", examples, config.block_size)
-    skips.write(out / "skipped.jsonl")
 
     counters = dict(sorted(measurer.counters.items()))
     shortfall = {"pair": wanted_pairs - len(pair_examples), "s1": wanted_s1 - len(s1_examples)}
@@ -147,10 +96,9 @@ def synthesize(config: SynthesisConfig) -> dict:
             "contaminated_rows": {src: skips.summary(src).get("contaminated", 0) for src in ("openthoughts", "s1")},
         },
         "sampling": counters,
-        "tokens": output.token_summary(examples),
-        "data_sha256": output.digest(shards),
     }
-    (out / output.STATS_FILE).write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    stats = output.write_dataset(out, examples, stats, id_prefix="long1k", shard_size=config.shard_size,
+                                 block_size=config.block_size, llamafactory=True, skips=skips)
     print_summary(stats, out, time.perf_counter() - started)
     return stats
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from long1k.formats import ReasoningFormat, chat_messages
+from long1k.inputs import SCHEMAS
 from long1k.sources import Source
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.validate import Candidate
@@ -159,7 +160,7 @@ class PairSampler:
 
     def _parts(self, chunk: list[Candidate]) -> list[Part]:
         reasonings, solutions, totals = self.measurer.trace_and_answer(
-            self.source, chunk, "deepseek_reasoning", "deepseek_solution")
+            self.source, chunk, SCHEMAS["openthoughts"].trace, SCHEMAS["openthoughts"].answer)
         parts = []
         for k, (candidate, tokens) in enumerate(zip(chunk, totals, strict=True)):
             if self.config.part_min_tokens <= tokens <= self.config.part_max_tokens:
@@ -215,7 +216,7 @@ class S1Sampler:
 
     def _examples(self, chunk: list[Candidate]) -> list[Example]:
         trajectories, attempts, totals = self.measurer.trace_and_answer(
-            self.source, chunk, "deepseek_thinking_trajectory", "deepseek_attempt")
+            self.source, chunk, SCHEMAS["s1"].trace, SCHEMAS["s1"].answer)
         examples = []
         for k, (candidate, tokens) in enumerate(zip(chunk, totals, strict=True)):
             if not self.config.s1_min_tokens <= tokens <= self.config.s1_max_tokens:

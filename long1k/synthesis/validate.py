@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from long1k.boxed import boxed_answers
 from long1k.decontam import BenchmarkIndex
+from long1k.inputs import SourceSchema
 from long1k.sources import SkipLog, Source
 
 _BOX_PATTERN = r"\\(boxed|fbox)\s*\{"
@@ -122,3 +123,14 @@ def drop_contaminated(source: Source, candidates: list[Candidate], index: Benchm
             skips.add(source, candidate.index, "contaminated", None,
                       f"problem shares a word {index.n}-gram with benchmark item {owner}")
     return kept
+
+
+def screen_source(source: Source, schema: SourceSchema, reserved: tuple[str, ...], skips: SkipLog,
+                  domains: tuple[str, ...] = ()) -> list[Candidate]:
+    """Usable rows of a source read by its schema; `domains` limits sources whose answers are boxed math."""
+    columns = source.table.column_names
+    return usable_rows(source, schema.text_columns, reserved, skips, problem_column=schema.problem,
+                       answer_column=schema.answer if schema.boxed_answers else None,
+                       domain_column=schema.domain if schema.domain in columns else None,
+                       domains=tuple(domains) if schema.boxed_answers else (),
+                       group_column=schema.group if schema.group in columns else None)
