@@ -13,7 +13,9 @@ used by DeepSeek-R1-style models.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from long1k.errors import Long1kError
 from long1k.tokenizer import QWEN_DEFAULT_SYSTEM
@@ -25,6 +27,9 @@ THOUGHT_SOLUTION_SYSTEM = (
     "correct mistakes, and revisit earlier steps when needed. Then, between <|begin_of_solution|> and "
     "<|end_of_solution|>, give a clean, self-contained final solution that states the answer."
 )
+
+TRAINING_RECORD = "long1k_training.json"
+"""Written beside a model trained by long1k: the reasoning format of its training data."""
 
 # Strings that structure the chat or a reasoning trace; source text containing one would corrupt it.
 CHAT_MARKERS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>")
@@ -120,3 +125,19 @@ def answer_starts() -> tuple[str, ...]:
 def format_of_response(response: str) -> ReasoningFormat | None:
     """The format whose markers a response uses, or None."""
     return next((fmt for fmt in FORMATS.values() if fmt.markers[0] in response), None)
+
+
+def dataset_format(dataset: str) -> str | None:
+    """The reasoning format a long1k dataset folder was written in (its stats.json), if known."""
+    stats = Path(dataset) / "stats.json"
+    if not stats.is_file():
+        return None
+    return json.loads(stats.read_text(encoding="utf-8")).get("reasoning_format")
+
+
+def trained_format(model: str) -> str | None:
+    """The reasoning format a model folder was trained on, when long1k trained it."""
+    record = Path(model) / TRAINING_RECORD
+    if not record.is_file():
+        return None
+    return json.loads(record.read_text(encoding="utf-8")).get("reasoning_format")

@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from long1k.train.config import deepspeed_config_path
 from long1k.train.flops import flops_for_rows, peak_tflops, project
 from long1k.train.model import SHAPES, build_random_model
 from long1k.train.preflight import plan_memory
@@ -137,9 +138,9 @@ def print_projection(data: str | None) -> None:
         for mfu in (0.25, 0.40):
             print(f"| {epochs} | {mfu:.0%} | {project(shape, lengths, epochs, 8, mfu).hours:.2f} |")
     print("(the original run took 10-11 h: 120 s per optimizer step of 16 rows)")
-    for name, config in (("ZeRO-3 + CPU offload (paper)", "ds_z3_offload.json"), ("ZeRO-3, no offload", "ds_z3.json")):
+    for name, config in (("ZeRO-3 + CPU offload (paper)", "z3_offload"), ("ZeRO-3, no offload", "z3")):
         for liger in (False, True):
-            plan = plan_memory(shape, 8, 8, 32768, str(REPO / "train" / config), liger=liger)
+            plan = plan_memory(shape, 8, 8, 32768, str(deepspeed_config_path(config)), liger=liger)
             print(f"\n### preflight at 32k: {name}, Liger {'on' if liger else 'off'}\n{plan.table()}")
 
 

@@ -37,6 +37,17 @@ def fixtures_dir(private_cache):
     return default_fixtures_dir()
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, tokenizer) -> Path:
+    """A randomly initialised tiny Qwen2 model folder with the offline tokenizer (for generation tests)."""
+    from long1k.train.model import build_random_model
+
+    folder = tmp_path_factory.mktemp("tiny") / "tiny-model"
+    build_random_model("tiny-qwen2", seed=0).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 def real_benchmark_sources(aime24: str = "aime24_qwen25math.jsonl", aime25: str = "aime25_qwq.jsonl") -> list[str]:
     """--source values for the real benchmark files in ../shared/benchmarks (present in CI, never committed)."""
     real = SHARED / "benchmarks"

@@ -27,16 +27,6 @@ FIELDS = {"benchmark", "id", "sample", "seed", "prompt", "response", "answer", "
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory, tokenizer) -> Path:
-    from long1k.train.model import build_random_model
-
-    folder = tmp_path_factory.mktemp("tiny") / "tiny-model"
-    build_random_model("tiny-qwen2", seed=0).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def benchmarks(tmp_path_factory, fixtures_dir) -> Path:
     folder = tmp_path_factory.mktemp("bench")
     prepare_benchmarks(PrepareConfig(out=str(folder), fixtures=True))
@@ -156,3 +146,17 @@ def test_templates(tmp_path, tokenizer):
     (tmp_path / "bad.yaml").write_text("user: no placeholder\n")
     with pytest.raises(Long1kError, match="must contain"):
         load_template(str(tmp_path / "bad.yaml"))
+
+
+def test_auto_template_follows_the_format_the_model_was_trained_on(tiny_model, benchmarks, tmp_path):
+    import shutil
+
+    from long1k.formats import TRAINING_RECORD
+
+    model = tmp_path / "s1-model"
+    shutil.copytree(tiny_model, model)
+    (model / TRAINING_RECORD).write_text(json.dumps({"reasoning_format": "s1"}))
+    (path,) = predict(config(model, benchmarks, tmp_path / "p", seeds=[1], benchmarks=["math500"], limit=1))
+    manifest = json.loads((tmp_path / "p" / "s1-model" / "run_manifest.shard0.json").read_text())
+    assert manifest["template"]["name"] == "s1"
+    assert read(path)[0]["prompt"].endswith("<|im_start|>assistant\n<|im_start|>think\n")

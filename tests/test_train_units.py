@@ -8,7 +8,7 @@ import torch
 
 from long1k.errors import Long1kError
 from long1k.train import run as train_run
-from long1k.train.config import SFTConfig
+from long1k.train.config import SFTConfig, deepspeed_config_path
 from long1k.train.data import IGNORE_INDEX, PaddingCollator, TokenizedData, pack, tokenize_with_labels
 from long1k.train.model import SHAPES, build_random_model
 from long1k.train.preflight import plan_memory
@@ -85,11 +85,11 @@ def test_pack_respects_the_block_size():
 def test_preflight_matches_the_reference_arithmetic():
     shape = SHAPES["qwen2.5-32b"]
     assert shape.num_parameters() == pytest.approx(32.76e9, rel=1e-3)
-    plain = plan_memory(shape, 8, 8, 32768, str(REPO / "train" / "ds_z3.json"))
+    plain = plan_memory(shape, 8, 8, 32768, str(deepspeed_config_path("z3")))
     assert plain.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(65.5, rel=0.01)  # 16 bytes x 32.76B / 8
     assert plain.gpu_logits_gb * 1024**3 / 1e9 == pytest.approx(2 * 19.9, rel=0.01)  # fp32 logits + gradient
     assert plain.host_pinned_per_node_gb == 0
-    offload = plan_memory(shape, 8, 8, 32768, str(REPO / "train" / "ds_z3_offload.json"), liger=True)
+    offload = plan_memory(shape, 8, 8, 32768, str(deepspeed_config_path("z3_offload")), liger=True)
     # Offloaded: bf16 gradient shard (2 x 32.76B / 8) + at most 5e8 live bf16 weights stay on the GPU.
     assert offload.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(8.19 + 1.0, rel=0.01)
     assert offload.gpu_logits_gb == 0

@@ -7,19 +7,17 @@ may replace it per kind, so a user sees (and can replace) every word the model i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from long1k.errors import Long1kError
-from long1k.formats import FORMATS, ReasoningFormat, get_format
+from long1k.formats import FORMATS, ReasoningFormat, get_format, trained_format
 from long1k.tokenizer import QWEN_DEFAULT_SYSTEM
 
 AUTO = "auto"
 FALLBACK_TEMPLATE = "deepseek-qwen"  # the original evaluation's, for models trained elsewhere
-TRAINING_RECORD = "long1k_training.json"  # written beside the final model by training
 
 
 @dataclass(frozen=True)
@@ -61,14 +59,6 @@ TEMPLATES: dict[str, PromptTemplate] = {
     "qwen": PromptTemplate("qwen", system=QWEN_DEFAULT_SYSTEM),
     **{fmt.template_name: format_template(fmt) for fmt in FORMATS.values()},
 }
-
-
-def trained_format(model: str) -> str | None:
-    """The reasoning format a model folder was trained on, when long1k trained it."""
-    record = Path(model) / TRAINING_RECORD
-    if not record.is_file():
-        return None
-    return json.loads(record.read_text(encoding="utf-8")).get("reasoning_format")
 
 
 def resolve_template_name(name: str, model: str) -> str:

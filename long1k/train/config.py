@@ -7,8 +7,26 @@ state says lr 1e-5, 5 epochs: `train/recipes/long1k_released.yaml` (README: "Two
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from transformers import TrainingArguments
+
+from long1k.errors import Long1kError
+from long1k.train.data import LOSS_ON
+
+DEEPSPEED_DIR = Path(__file__).resolve().parent / "deepspeed"
+
+
+def deepspeed_config_path(name_or_path: str) -> Path:
+    """A shipped DeepSpeed config by name (z3_offload, z3), or a JSON file."""
+    shipped = DEEPSPEED_DIR / f"{name_or_path}.json"
+    if shipped.is_file():
+        return shipped
+    path = Path(name_or_path).expanduser()
+    if not path.is_file():
+        names = sorted(p.stem for p in DEEPSPEED_DIR.glob("*.json"))
+        raise Long1kError(f"{name_or_path}: DeepSpeed config not found (--deepspeed: one of {names} or a JSON file)")
+    return path.resolve()
 
 
 def _help(text: str) -> dict:
@@ -57,20 +75,22 @@ class SFTConfig(TrainingArguments):
     save_steps: float = field(default=62, metadata=_help("checkpoint every N steps (launch script: 62)"))
     save_total_limit: int | None = field(default=3, metadata=_help("keep at most N checkpoints"))
     remove_unused_columns: bool = field(default=False, metadata=_help("keep position_ids for packing"))
-    deepspeed: str | None = field(default="train/ds_z3_offload.json", metadata=_help(
-        "DeepSpeed JSON (train/ds_z3_offload.json = the paper's, train/ds_z3.json = no offload); '' for none"))
+    deepspeed: str | None = field(default="z3_offload", metadata=_help(
+        "DeepSpeed config: z3_offload (the paper's: ZeRO-3, parameters and optimizer on the CPU), z3 (no offload), "
+        "a JSON file, or '' for none"))
+    loss_on: str = field(default="assistant", metadata=_help(
+        "which tokens carry loss: assistant (every assistant turn), last_turn (the last assistant turn) or all; "
+        "turns are found from the tokenizer's own chat template"))
 
     def __post_init__(self):
         # Checked before the Trainer's own set-up, which would fail with a traceback (or start
         # distributed communication) on a bad path.
-        from pathlib import Path
-
-        from long1k.errors import Long1kError
-
         if self.deepspeed == "":
             self.deepspeed = None
-        if isinstance(self.deepspeed, str) and not Path(self.deepspeed).is_file():
-            raise Long1kError(f"{self.deepspeed}: DeepSpeed config not found (--deepspeed)")
+        if isinstance(self.deepspeed, str):
+            self.deepspeed = str(deepspeed_config_path(self.deepspeed))
+        if self.loss_on not in LOSS_ON:
+            raise Long1kError(f"--loss_on must be one of {', '.join(LOSS_ON)}, not {self.loss_on!r}")
         if self.preflight not in ("warn", "refuse", "off"):
             raise Long1kError(f"--preflight must be warn, refuse or off, not {self.preflight!r}")
         if self.block_size < 1:

@@ -1,24 +1,82 @@
-"""Training rows -> token ids and labels, with loss on the assistant turns only.
+"""Training rows -> token ids and labels, with the loss on the tokens `--loss_on` names.
 
-A row's `text` (or its `messages`, rendered with the tokenizer's chat template) is tokenized with
-character offsets; a token carries loss when it lies inside an assistant turn, from the first token
-after `<|im_start|>assistant\\n` up to and including `<|im_end|>`, so that the model learns to stop.
+Rows are rendered with the tokenizer's own chat template (a row's `messages`; a pre-rendered `text`
+only when the row has no messages), tokenized with character offsets, and a token carries loss when
+it lies inside a chosen assistant turn: from the first token after the turn's opening through the
+text that closes it (`<|im_end|>` in ChatML), so that the model learns to stop. The opening and the
+closing are read off the chat template itself, so a model whose template is not ChatML trains too.
 Rows longer than the block size are dropped and counted before training, never truncated.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from long1k.errors import Long1kError
 
 IGNORE_INDEX = -100
-ASSISTANT_OPEN = "<|im_start|>assistant\n"
-TURN_CLOSE = "<|im_end|>"
-_ASSISTANT = re.compile(re.escape(ASSISTANT_OPEN))
+LOSS_ON = ("assistant", "last_turn", "all")
+_SENTINEL = "LONG1KSENTINELTURN"
+
+
+@dataclass(frozen=True)
+class TurnMarkers:
+    """What surrounds an assistant turn's content in rendered text."""
+
+    open: str
+    close: str
+
+
+def assistant_markers(tokenizer) -> TurnMarkers:
+    """The assistant turn's opening and closing, found by rendering a conversation through the chat template."""
+    user = [{"role": "user", "content": "u"}]
+    try:
+        bare = tokenizer.apply_chat_template(user, tokenize=False)
+        full = tokenizer.apply_chat_template(user + [{"role": "assistant", "content": _SENTINEL}], tokenize=False)
+    except Exception as err:  # no template, or one that refuses this conversation
+        raise Long1kError(f"the tokenizer's chat template cannot render a user/assistant exchange: {err}") from None
+    start = full.find(_SENTINEL)
+    if start < 0:
+        raise Long1kError("the tokenizer's chat template drops the assistant's content; cannot find its turns")
+    shared = len(bare) if full.startswith(bare) else 0
+    opening = full[shared:start]
+    closing = full[start + len(_SENTINEL):].strip() or (tokenizer.eos_token or "")
+    if not opening.strip():
+        raise Long1kError("the tokenizer's chat template marks no assistant turn; use --loss_on all")
+    return TurnMarkers(opening, closing)
+
+
+def assistant_spans(text: str, markers: TurnMarkers) -> list[tuple[int, int]]:
+    """Character spans of assistant content, each ending just after its closing marker."""
+    spans = []
+    position = text.find(markers.open)
+    while position >= 0:
+        start = position + len(markers.open)
+        end = text.find(markers.close, start) if markers.close else -1
+        spans.append((start, len(text) if end < 0 else end + len(markers.close)))
+        position = text.find(markers.open, spans[-1][1])
+    return spans
+
+
+def loss_spans(text: str, markers: TurnMarkers, loss_on: str) -> list[tuple[int, int]]:
+    if loss_on == "all":
+        return [(0, len(text))]
+    spans = assistant_spans(text, markers)
+    return spans[-1:] if loss_on == "last_turn" else spans
+
+
+def tokenize_with_labels(tokenizer, text: str, markers: TurnMarkers | None = None,
+                         loss_on: str = "assistant") -> tuple[list[int], list[int]]:
+    """Token ids and labels (IGNORE_INDEX outside the chosen turns) of one chat-templated text."""
+    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    spans = loss_spans(text, markers or assistant_markers(tokenizer), loss_on)
+    labels = []
+    for token, (start, end) in zip(encoding["input_ids"], encoding["offset_mapping"], strict=True):
+        inside = any(span_start <= start and end <= span_end for span_start, span_end in spans)
+        labels.append(token if inside else IGNORE_INDEX)
+    return encoding["input_ids"], labels
 
 
 @dataclass
@@ -31,26 +89,6 @@ class TokenizedData:
     dropped_without_assistant: int
     manifest_sha256: str | None = None
     lengths: list[int] = field(default_factory=list)
-
-
-def assistant_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of assistant content, each ending just after its `<|im_end|>`."""
-    spans = []
-    for match in _ASSISTANT.finditer(text):
-        end = text.find(TURN_CLOSE, match.end())
-        spans.append((match.end(), len(text) if end < 0 else end + len(TURN_CLOSE)))
-    return spans
-
-
-def tokenize_with_labels(tokenizer, text: str) -> tuple[list[int], list[int]]:
-    """Token ids and labels (IGNORE_INDEX outside assistant turns) of one chat-templated text."""
-    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    spans = assistant_spans(text)
-    labels = []
-    for token, (start, end) in zip(encoding["input_ids"], encoding["offset_mapping"], strict=True):
-        inside = any(span_start <= start and end <= span_end for span_start, span_end in spans)
-        labels.append(token if inside else IGNORE_INDEX)
-    return encoding["input_ids"], labels
 
 
 def _data_files(path: Path) -> list[str]:
@@ -96,18 +134,20 @@ def manifest_hash(dataset: str) -> str | None:
 
 
 def render(tokenizer, row: dict) -> str:
-    if row.get("text"):
-        return row["text"]
-    return tokenizer.apply_chat_template(row["messages"], tokenize=False)
+    """The row through the model's own chat template; a pre-rendered `text` only without `messages`."""
+    if row.get("messages"):
+        return tokenizer.apply_chat_template(row["messages"], tokenize=False)
+    return row["text"]
 
 
-def tokenize_dataset(rows, tokenizer, block_size: int, source: str) -> TokenizedData:
-    """Tokenize every row; drop (and count) rows over the block size or without an assistant turn."""
+def tokenize_dataset(rows, tokenizer, block_size: int, source: str, loss_on: str = "assistant") -> TokenizedData:
+    """Tokenize every row; drop (and count) rows over the block size or without a turn carrying loss."""
     from tqdm import tqdm
 
+    markers = assistant_markers(tokenizer) if loss_on != "all" else TurnMarkers("", "")
     data = TokenizedData([], [], source, len(rows), 0, 0, manifest_hash(source))
     for row in tqdm(rows, desc="tokenize", unit="row", disable=len(rows) < 200):
-        ids, labels = tokenize_with_labels(tokenizer, render(tokenizer, row))
+        ids, labels = tokenize_with_labels(tokenizer, render(tokenizer, row), markers, loss_on)
         if all(label == IGNORE_INDEX for label in labels):
             data.dropped_without_assistant += 1
         elif len(ids) > block_size:

@@ -51,11 +51,6 @@ SHAPES: dict[str, ModelShape] = {
     "qwen2.5-0.5b": ModelShape(896, 4864, 24, 14, 2, 151936, tie_word_embeddings=True),
     "tiny-qwen2": ModelShape(64, 128, 2, 4, 2, 151936, tie_word_embeddings=True),
 }
-TINY_PRESETS = {"tiny-qwen2"}
-
-
-def is_tiny_preset(name: str) -> bool:
-    return name in TINY_PRESETS
 
 
 def shape_of(name_or_config) -> ModelShape:

@@ -121,5 +121,5 @@ def verdict(plan: MemoryPlan, gpu_gb: float | None, host_gb: float | None, on_cp
     if host_gb is not None and plan.host_pinned_per_node_gb > 0.9 * host_gb:
         problems.append(f"needs about {plan.host_pinned_per_node_gb:.0f} GiB of pinned host memory per node, "
                         f"the node has {host_gb:.0f} GiB (the original run died of host memory at step 20): use "
-                        "more nodes, or train/ds_z3.json without offload on GPUs that hold the states")
+                        "more nodes, or --deepspeed z3 (no offload) on GPUs that hold the states")
     return problems

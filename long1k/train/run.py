@@ -10,9 +10,10 @@ from pathlib import Path
 from long1k.configs import parse_config
 from long1k.environment import library_versions
 from long1k.errors import Long1kError
+from long1k.formats import TRAINING_RECORD, dataset_format
 from long1k.train import preflight
 from long1k.train.config import SFTConfig
-from long1k.train.data import PaddingCollator, TokenizedData, load_rows, pack, tokenize_dataset
+from long1k.train.data import PaddingCollator, TokenizedData, assistant_markers, load_rows, pack, tokenize_dataset
 from long1k.train.model import SHAPES, build_random_model, default_tokenizer_for, shape_of
 
 RUN_CONFIG = "run_config.json"
@@ -60,10 +61,11 @@ def load_tokenizer_for(config: SFTConfig):
     from long1k.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(config.tokenizer_name or default_tokenizer_for(config.model_name_or_path))
-    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    if tokenizer.pad_token_id is None or tokenizer.pad_token_id == im_end:
-        # A pad equal to <|im_end|> would be masked out of the loss and the model would never learn to stop.
-        tokenizer.pad_token = "<|fim_pad|>"
+    closing = assistant_markers(tokenizer).close if config.loss_on != "all" else None
+    if tokenizer.pad_token is None or tokenizer.pad_token == closing:
+        # A pad equal to the turn's closing token (<|im_end|>) would be masked out of the loss by padding-aware
+        # collators, and the model would never learn to stop: Qwen's own pad is <|fim_pad|>.
+        tokenizer.pad_token = "<|fim_pad|>" if "<|fim_pad|>" in tokenizer.get_vocab() else tokenizer.eos_token
     return tokenizer
 
 
@@ -177,7 +179,7 @@ def train(config: SFTConfig) -> None:
     resume_from = check_output_dir(config)
     tokenizer = load_tokenizer_for(config)
     rows = load_rows(config.dataset, config.dataset_split)
-    data = tokenize_dataset(rows, tokenizer, config.block_size, config.dataset)
+    data = tokenize_dataset(rows, tokenizer, config.block_size, config.dataset, config.loss_on)
     say(f"data: {data.rows_read} rows read, {len(data.input_ids)} used, {data.dropped_over_block_size} dropped "
         f"(longer than --block_size {config.block_size}), {data.dropped_without_assistant} without an assistant "
         f"turn; {sum(data.lengths):,} tokens")
@@ -200,6 +202,9 @@ def train(config: SFTConfig) -> None:
     trainer.save_model(str(final))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(final))
+        record = {"reasoning_format": dataset_format(config.dataset), "dataset": config.dataset,
+                  "loss_on": config.loss_on}
+        (final / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         say(f"saved the final model and tokenizer to {final}")
 
 
