@@ -156,7 +156,8 @@ def test_auto_template_follows_the_format_the_model_was_trained_on(tiny_model, b
     model = tmp_path / "s1-model"
     shutil.copytree(tiny_model, model)
     (model / TRAINING_RECORD).write_text(json.dumps({"reasoning_format": "s1"}))
-    (path,) = predict(config(model, benchmarks, tmp_path / "p", seeds=[1], benchmarks=["math500"], limit=1))
+    (path,) = predict(PredictConfig(model=str(model), backend="hf", benchmarks_dir=str(benchmarks),
+                                    out=str(tmp_path / "p"), max_tokens=4, limit=1, seeds=[1], benchmarks=["math500"]))
     manifest = json.loads((tmp_path / "p" / "s1-model" / "run_manifest.shard0.json").read_text())
     assert manifest["template"]["name"] == "s1"
     assert read(path)[0]["prompt"].endswith("<|im_start|>assistant\n<|im_start|>think\n")
