@@ -1,8 +1,10 @@
 #!/usr/bin/env python
-"""Write the generated offline sources (OpenThoughts / s1K-1.1 / benchmark schemas) to a folder."""
+"""Write the generated offline sources (OpenThoughts / s1K-1.1 / benchmark schemas) to a folder.
 
-from long1k.errors import run_main
-from long1k.fixtures.cli import main
+An alias of `python -m long1k make-fixtures`.
+"""
+
+from long1k.cli import run_stage
 
 if __name__ == "__main__":
-    run_main(main)
+    run_stage("make-fixtures")

@@ -4,10 +4,11 @@
     python data/prepare_benchmarks.py --out outputs/benchmarks                  # from the hub
     python data/prepare_benchmarks.py --out DIR --source gpqa_diamond=gpqa_diamond.csv
     python data/prepare_benchmarks.py --out DIR --fixtures                      # offline mini benchmarks
+
+An alias of `python -m long1k prepare-benchmarks`.
 """
 
-from long1k.errors import run_main
-from long1k.prepare import main
+from long1k.cli import run_stage
 
 if __name__ == "__main__":
-    run_main(main)
+    run_stage("prepare-benchmarks")

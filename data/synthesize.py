@@ -3,10 +3,11 @@
 
     python data/synthesize.py --out outputs/long1k
     python data/synthesize.py --config data/recipes/long1k_hub.yaml --out outputs/long1k
+
+An alias of `python -m long1k synthesize`.
 """
 
-from long1k.errors import run_main
-from long1k.synthesis.run import main
+from long1k.cli import run_stage
 
 if __name__ == "__main__":
-    run_main(main)
+    run_stage("synthesize")

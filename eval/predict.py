@@ -1,8 +1,10 @@
 #!/usr/bin/env python
-"""Benchmark predictions (vLLM, transformers or an OpenAI-compatible server); see eval/predict.sh."""
+"""Benchmark predictions (vLLM, transformers or an OpenAI-compatible server); see eval/predict.sh.
 
-from long1k.errors import run_main
-from long1k.generation.predict import main
+An alias of `python -m long1k predict`.
+"""
+
+from long1k.cli import run_stage
 
 if __name__ == "__main__":
-    run_main(main)
+    run_stage("predict")

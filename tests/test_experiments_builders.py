@@ -75,7 +75,8 @@ def test_sweep_expands_datasets_x_training(tmp_path):
     steps = expand(recipe)
     assert len({s.run for s in steps}) == 6 and [s.name for s in steps[:4]] == ["data", "train", "predict", "score"]
     train = steps[1]
-    assert train.env["RECIPE"] == "train/recipes/long1k_launch.yaml" and train.command == "bash train/sft.sh"
+    assert train.env["RECIPE"] == "train/recipes/long1k_launch.yaml"
+    assert train.command == "python -m long1k launch-train"  # the package, not a repository path
     assert "--seeds 42 43 44 45 46" in steps[2].command and "--tensor_parallel_size 2" in steps[2].command
     (tmp_path / "bad.yaml").write_text("out: x\ndatasets: {a: b}\ntraining: {t: {}}\nbenchmark: [math500]\n")
     with pytest.raises(Long1kError, match=r"unknown option\(s\) \['benchmark'\]"):

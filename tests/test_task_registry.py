@@ -55,7 +55,8 @@ def test_yaml_task_runs_prepare_predict_and_score(task_dir, tmp_path, tiny_model
     # A prediction file that answers correctly scores 100: grading goes by the rows' answer kind.
     gold = tmp_path / "gold" / "toy_amc_seed0.jsonl"
     gold.parent.mkdir(parents=True)
-    gold.write_text("".join(json.dumps({**p, "model": "gold", "response": f"\\boxed{{{p['answer']}}}"}) + "\n" for p in predictions))
+    gold.write_text("".join(json.dumps({**p, "model": "gold", "response": f"\\boxed{{{p['answer']}}}"}) + "\n"
+                            for p in predictions))
     results = score(ScoreConfig(predictions=[str(tmp_path / "pred"), str(gold)], out=str(tmp_path / "scores")))
     assert results["rule"]["gold"]["toy_amc"]["pass@1"] == 100.0
     assert "toy_amc" in (tmp_path / "scores" / "results.md").read_text()

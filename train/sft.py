@@ -1,8 +1,10 @@
 #!/usr/bin/env python
-"""Full SFT on Long1K (launch with train/sft.sh). Options: --config RECIPE.yaml plus any flag."""
+"""Full SFT on Long1K (launch with train/sft.sh). Options: --config RECIPE.yaml plus any flag.
 
-from long1k.errors import run_main
-from long1k.train.run import main
+An alias of `python -m long1k train`.
+"""
+
+from long1k.cli import run_stage
 
 if __name__ == "__main__":
-    run_main(main)
+    run_stage("train")

@@ -15,7 +15,16 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from long1k.configs import parse_config
+from long1k.errors import Long1kError
+from long1k.formats import format_of_response
+from long1k.reporting import figure, write_csv
+from long1k.synthesis import output
+from long1k.synthesis.sampling import Example, Measurer
+from long1k.tokenizer import QWEN_DEFAULT_SYSTEM, load_tokenizer
 
 
 @dataclass
@@ -73,16 +82,70 @@ def cv_for(n: int, passes: int) -> float | None:
 
 
 def plot_pass_rates(questions: list[QuestionScore], path) -> None:
-    import matplotlib
+    with figure(path, figsize=(6, 3.8)) as (_, ax):
+        ax.hist([q.pass_rate for q in questions], bins=[i / 10 for i in range(11)], color="#1f77b4",
+                edgecolor="white")
+        ax.set_xlabel("pass rate")
+        ax.set_ylabel("questions")
+        ax.set_title(f"Pass rates of {len(questions)} questions")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.8), dpi=110)
-    ax.hist([q.pass_rate for q in questions], bins=[i / 10 for i in range(11)], color="#1f77b4", edgecolor="white")
-    ax.set_xlabel("pass rate")
-    ax.set_ylabel("questions")
-    ax.set_title(f"Pass rates of {len(questions)} questions")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+def as_example(question: QuestionScore, answer: dict) -> Example:
+    """A selected answer as a training row, with the system prompt of the format it was written in."""
+    if "problem" not in answer:
+        raise Long1kError(f"{answer['benchmark']} {answer['id']}: graded row without 'problem' (predictions from "
+                          "the predict stage carry it)")
+    response = answer["response"]
+    fmt = format_of_response(response)
+    system = fmt.system_prompt if fmt else QWEN_DEFAULT_SYSTEM
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": answer["problem"]},
+                {"role": "assistant", "content": response}]
+    source = {"dataset": answer["benchmark"], "id": answer["id"], "model": answer["model"], "seed": answer["seed"],
+              "sample": answer["sample"], "pass_rate": question.pass_rate, "cv": question.cv}
+    return Example("graded", messages, [source], [answer.get("response_tokens") or 0], answer["benchmark"])
+
+
+@dataclass
+class DifficultyConfig:
+    graded: list[str] = field(default_factory=list, metadata={
+        "help": "graded.jsonl files or folders holding them (the --out of the score stage)"})
+    grader: str = field(default="rule", metadata={"help": "which grader's verdicts"})
+    out: str = field(default="outputs/difficulty", metadata={"help": "output folder"})
+    min_pass_rate: float = field(default=0.0, metadata={"help": "stage 1: keep questions with a pass rate above"})
+    cv_threshold: float = field(default=0.5, metadata={"help": "stage 1: at or above, keep only passing answers"})
+    top_k: int | None = field(default=None, metadata={"help": "stage 2: the top_k highest-CV questions"})
+    tokenizer: str = field(default="offline", metadata={"help": "tokenizer that counts the selection's tokens"})
+
+
+def grade_difficulty(config: DifficultyConfig) -> dict:
+    """Score every question, select answers, write the selection as a dataset plus questions.csv."""
+    from long1k.experiments.trace_analysis import read_graded
+
+    if not config.graded:
+        raise Long1kError("--graded is required (graded.jsonl files or folders)")
+    questions = score_questions(read_graded([Path(p) for p in config.graded], config.grader))
+    if all(len(q.answers) < 2 for q in questions):
+        raise Long1kError("difficulty grading needs several answers per question (--n_samples or --seeds)")
+    out = Path(config.out)
+    output.check_out_dir(out)
+    selection = select(questions, config.min_pass_rate, config.cv_threshold, config.top_k)
+    if not selection:
+        raise Long1kError("no answer passes the thresholds; lower --min_pass_rate or --cv_threshold")
+    examples = [as_example(q, a) for q, a in selection]
+    Measurer(load_tokenizer(config.tokenizer), None, block_size=10**9).measure(examples)
+    stats = output.write_dataset(out, examples, {
+        "config": asdict(config), "cv": "population standard deviation / mean of 0/1 scores",
+        "questions": len(questions), "selected_answers": len(examples),
+        "selected_questions": len({q.key for q, _ in selection}), "rows": len(examples)},
+        id_prefix="graded", title="Difficulty selection")
+    plot_pass_rates(questions, out / "pass_rate_histogram.png")
+    write_csv(out / "questions.csv", ["benchmark", "id", "answers", "pass_rate", "cv"],
+              [[*q.key, len(q.answers), f"{q.pass_rate:.4f}", "" if q.cv is None else f"{q.cv:.4f}"]
+               for q in questions])
+    print(f"{len(questions)} questions graded; selected {stats['selected_answers']} answers of "
+          f"{stats['selected_questions']} questions -> {out}/data/, questions.csv, pass_rate_histogram.png")
+    return stats
+
+
+def main(argv: list[str] | None = None) -> None:
+    grade_difficulty(parse_config(DifficultyConfig, argv, description=__doc__))

@@ -11,10 +11,12 @@ import csv
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from long1k.configs import parse_config
 from long1k.errors import Long1kError
+from long1k.reporting import figure, markdown_table, write_table
 
 # Two-sided 95% critical values of Student's t (df 1..30); beyond 30 the normal value is close enough.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -110,34 +112,61 @@ def fit_all(points: list[tuple[float, str, float]]) -> list[Fit]:
     return [fit_log_linear(b, xs, ys) for b, (xs, ys) in sorted(grouped.items())]
 
 
-def fits_table(fits: list[Fit]) -> str:
-    lines = ["| benchmark | n | a | b (per 10x length) | 95% CI of b | R^2 |", "|---|---|---|---|---|---|"]
+FITS_HEADER = ["benchmark", "n", "a", "b (per 10x length)", "95% CI of b", "R^2"]
+
+
+def fits_rows(fits: list[Fit]) -> list[list]:
+    rows = []
     for f in fits:
         ci = f"[{f.b_low:.2f}, {f.b_high:.2f}]" if f.b_low is not None else "n/a (2 points)"
         r2 = f"{f.r2:.3f}" if f.r2 is not None else "n/a (constant accuracy)"
-        lines.append(f"| {f.benchmark} | {f.n} | {f.a:.2f} | {f.b:.2f} | {ci} | {r2} |")
-    return "\n".join(lines)
+        rows.append([f.benchmark, f.n, f"{f.a:.2f}", f"{f.b:.2f}", ci, r2])
+    return rows
+
+
+def fits_table(fits: list[Fit]) -> str:
+    return markdown_table(FITS_HEADER, fits_rows(fits))
 
 
 def plot_fits(fits: list[Fit], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, axes = plt.subplots(1, len(fits), figsize=(4.2 * len(fits), 3.6), dpi=110, squeeze=False)
-    for ax, f in zip(axes[0], fits, strict=True):
-        xs = np.geomspace(min(f.lengths) * 0.8, max(f.lengths) * 1.25, 50)
-        ax.plot(f.lengths, f.accuracies, "o", color="#1f77b4")
-        ax.plot(xs, [f.predict(x) for x in xs], "-", color="#d62728",
-                label=f"{f.a:.1f} + {f.b:.2f} log10(L)" + (f", R²={f.r2:.2f}" if f.r2 is not None else ""))
-        ax.set_xscale("log")
-        ax.set_title(f.benchmark)
-        ax.set_xlabel("training reasoning length (tokens)")
-        ax.set_ylabel("accuracy (%)")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    with figure(path, ncols=len(fits), figsize=(4.2 * len(fits), 3.6), squeeze=False) as (_, axes):
+        for ax, f in zip(axes[0], fits, strict=True):
+            xs = np.geomspace(min(f.lengths) * 0.8, max(f.lengths) * 1.25, 50)
+            ax.plot(f.lengths, f.accuracies, "o", color="#1f77b4")
+            ax.plot(xs, [f.predict(x) for x in xs], "-", color="#d62728",
+                    label=f"{f.a:.1f} + {f.b:.2f} log10(L)" + (f", R²={f.r2:.2f}" if f.r2 is not None else ""))
+            ax.set_xscale("log")
+            ax.set_title(f.benchmark)
+            ax.set_xlabel("training reasoning length (tokens)")
+            ax.set_ylabel("accuracy (%)")
+            ax.grid(alpha=0.3, which="both")
+            ax.legend(fontsize=8)
+
+
+@dataclass
+class ScalingConfig:
+    csv: str | None = field(default=None, metadata={"help": "points: a CSV with length, benchmark, accuracy"})
+    runs: list[str] = field(default_factory=list, metadata={
+        "help": "sweep run folders (RUN/data/stats.json: training mean response length; RUN/scores/results.json)"})
+    grader: str = field(default="rule", metadata={"help": "which grader's scores to use with --runs"})
+    out: str = field(default="outputs/scaling", metadata={"help": "output folder"})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Fit accuracy = a + b * log10(length) per benchmark; write fits.md/csv/json and scaling_law.png."""
+    config = parse_config(ScalingConfig, argv, description=main.__doc__)
+    if bool(config.csv) == bool(config.runs):
+        raise Long1kError("give exactly one of --csv or --runs")
+    points = read_points_csv(Path(config.csv)) if config.csv else points_from_runs([Path(r) for r in config.runs],
+                                                                                 config.grader)
+    fits = fit_all(points)
+    out = Path(config.out)
+    csv_rows = [[f.benchmark, f.n, f"{f.a:.4f}", f"{f.b:.4f}", f.b_low, f.b_high, f.r2] for f in fits]
+    table = write_table(out, "fits", FITS_HEADER, fits_rows(fits), csv_rows=csv_rows,
+                        csv_header=["benchmark", "n", "a", "b", "b_low", "b_high", "r2"])
+    (out / "fits.json").write_text(json.dumps([asdict(f) for f in fits], indent=2) + "\n")
+    plot_fits(fits, out / "scaling_law.png")
+    print(table)
+    print(f"wrote {out}/fits.md, fits.csv, fits.json, scaling_law.png")

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from long1k.configs import load_yaml_recipe
+from long1k.configs import load_yaml_recipe, parse_config
 from long1k.errors import Long1kError
 
+STAGE = ("python", "-m", "long1k")  # the package's own CLI: no repository paths, any working folder
 RECIPE_KEYS = {"name", "out", "datasets", "training", "benchmarks", "seeds", "predict", "score", "env"}
 
 
@@ -61,16 +63,16 @@ def expand(recipe: dict) -> list[Step]:
             if settings.get("recipe"):
                 train_env["RECIPE"] = settings["recipe"]
             train_flags = _flags(settings.get("flags"))
-            steps.append(Step(run, "train", shlex.join(["bash", "train/sft.sh", *train_flags]),
+            steps.append(Step(run, "train", shlex.join([*STAGE, "launch-train", *train_flags]),
                               {k: str(v) for k, v in train_env.items()}))
-            predict = ["python", "eval/predict.py", "--model", str(folder / "sft" / "final"), "--model_name", run,
+            predict = [*STAGE, "predict", "--model", str(folder / "sft" / "final"), "--model_name", run,
                        "--out", str(folder / "predictions")]
             if recipe.get("benchmarks"):
                 predict += ["--benchmarks", *recipe["benchmarks"]]
             if recipe.get("seeds"):
                 predict += ["--seeds", *map(str, recipe["seeds"])]
             steps.append(Step(run, "predict", shlex.join(predict + _flags(recipe.get("predict")))))
-            score = ["python", "eval/calc_metric_lc.py", "--predictions", str(folder / "predictions"), "--out",
+            score = [*STAGE, "score", "--predictions", str(folder / "predictions"), "--out",
                      str(folder / "scores")]
             steps.append(Step(run, "score", shlex.join(score + _flags(recipe.get("score")))))
     return steps
@@ -97,3 +99,27 @@ def run_steps(steps: list[Step], out: Path, dry_run: bool = False, cwd: Path | N
         marker.write_text("done\n")
         done += 1
     return done
+
+
+@dataclass
+class SweepConfig:
+    recipe: str = field(default="", metadata={"help": "the sweep recipe (YAML); may also come first, unflagged"})
+    dry_run: bool = field(default=False, metadata={"help": "print the commands, run nothing"})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a sweep recipe (datasets x training settings x benchmarks x seeds), resuming where it stopped.
+    Relative paths in the recipe are relative to the working folder."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-"):
+        argv = ["--recipe", *argv]
+    config = parse_config(SweepConfig, argv, description=main.__doc__)
+    if not config.recipe:
+        raise Long1kError("give the sweep recipe: python -m long1k sweep RECIPE.yaml [--dry_run true]")
+    recipe = load_recipe(config.recipe)
+    steps = expand(recipe)
+    print(f"sweep {recipe.get('name', Path(config.recipe).stem)}: {len({s.run for s in steps})} runs, "
+          f"{len(steps)} steps")
+    ran = run_steps(steps, Path(recipe["out"]), dry_run=config.dry_run)
+    if not config.dry_run:
+        print(f"ran {ran} steps; results in {recipe['out']}/runs/*/scores/results.md")

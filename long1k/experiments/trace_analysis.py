@@ -7,13 +7,17 @@ are counted per 1,000 words.
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl
+from long1k.reporting import figure, markdown_table
 
 REFLECTION_WORDS = ("wait", "but", "hmm", "alternatively", "however", "maybe", "actually", "check", "verify",
                     "mistake")
@@ -67,40 +71,57 @@ def _fmt(value) -> str:
 
 
 def markdown(analysis: dict[str, dict[str, dict]]) -> str:
-    lines = ["| model | answers | n | mean tokens | median tokens | top-10 words (share %) |",
-             "|---|---|---|---|---|---|"]
+    lengths = []
     for model, groups in analysis.items():
         for kind, stats in groups.items():
             top = ", ".join(f"{w} {s:.1f}" for w, s in stats["top10"])
-            lines.append(f"| {model} | {kind} | {stats['answers']} | {_fmt(stats['tokens_mean'])} | "
-                         f"{_fmt(stats['tokens_median'])} | {top} |")
-    lines += ["", "| model | answers | " + " | ".join(REFLECTION_WORDS) + " |",
-              "|---|---|" + "---|" * len(REFLECTION_WORDS)]
-    for model, groups in analysis.items():
-        for kind, stats in groups.items():
-            rates = " | ".join(f"{stats['reflection_per_1k'][w]:.1f}" for w in REFLECTION_WORDS)
-            lines.append(f"| {model} | {kind} | {rates} |")
-    return "\n".join(lines)
+            lengths.append([model, kind, stats["answers"], _fmt(stats["tokens_mean"]), _fmt(stats["tokens_median"]),
+                            top])
+    rates = [[model, kind, *(f"{stats['reflection_per_1k'][w]:.1f}" for w in REFLECTION_WORDS)]
+             for model, groups in analysis.items() for kind, stats in groups.items()]
+    return (markdown_table(["model", "answers", "n", "mean tokens", "median tokens", "top-10 words (share %)"],
+                           lengths)
+            + "\n\n" + markdown_table(["model", "answers", *REFLECTION_WORDS], rates))
 
 
 def plot(analysis: dict[str, dict[str, dict]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     models = list(analysis)
-    fig, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 3.8), dpi=110, squeeze=False)
     x = np.arange(len(REFLECTION_WORDS))
-    for ax, model in zip(axes[0], models, strict=True):
-        for offset, (kind, colour) in zip((-0.2, 0.2), (("correct", "#2ca02c"), ("wrong", "#d62728")), strict=True):
-            rates = [analysis[model][kind]["reflection_per_1k"][w] for w in REFLECTION_WORDS]
-            ax.bar(x + offset, rates, width=0.4, color=colour, label=f"{kind} ({analysis[model][kind]['answers']})")
-        ax.set_xticks(x, REFLECTION_WORDS, rotation=45, ha="right")
-        ax.set_ylabel("per 1,000 words")
-        ax.set_title(f"{model}: reflection words")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    with figure(path, ncols=len(models), figsize=(6 * len(models), 3.8), squeeze=False) as (_, axes):
+        for ax, model in zip(axes[0], models, strict=True):
+            for offset, (kind, colour) in zip((-0.2, 0.2), (("correct", "#2ca02c"), ("wrong", "#d62728")),
+                                              strict=True):
+                rates = [analysis[model][kind]["reflection_per_1k"][w] for w in REFLECTION_WORDS]
+                ax.bar(x + offset, rates, width=0.4, color=colour,
+                       label=f"{kind} ({analysis[model][kind]['answers']})")
+            ax.set_xticks(x, REFLECTION_WORDS, rotation=45, ha="right")
+            ax.set_ylabel("per 1,000 words")
+            ax.set_title(f"{model}: reflection words")
+            ax.legend()
+
+
+@dataclass
+class TraceConfig:
+    graded: list[str] = field(default_factory=list, metadata={
+        "help": "graded.jsonl files or folders holding them (the --out of the score stage)"})
+    grader: str = field(default="rule", metadata={"help": "which grader's verdicts"})
+    out: str = field(default="outputs/traces", metadata={"help": "output folder"})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Per model, correct vs wrong answers: lengths, top-10 words, reflection words per 1,000 words;
+    writes traces.md, traces.json and reflection_words.png."""
+    config = parse_config(TraceConfig, argv, description=main.__doc__)
+    if not config.graded:
+        raise Long1kError("--graded is required (graded.jsonl files or folders)")
+    analysis = analyze(read_graded([Path(p) for p in config.graded], config.grader))
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown(analysis)
+    (out / "traces.md").write_text(table + "\n")
+    (out / "traces.json").write_text(json.dumps(analysis, indent=2) + "\n")
+    plot(analysis, out / "reflection_words.png")
+    print(table)
+    print(f"wrote {out}/traces.md, traces.json, reflection_words.png")

@@ -1,0 +1,3 @@
+from long1k.cli import main
+
+main()

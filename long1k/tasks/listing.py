@@ -1,0 +1,13 @@
+"""`python -m long1k tasks`: the registered benchmarks, their answer kinds, hub ids and files."""
+
+from __future__ import annotations
+
+from long1k.reporting import markdown_table
+from long1k.tasks import all_tasks, task_dirs
+
+
+def main(argv: list[str] | None = None) -> None:
+    rows = [[t.name, "yes" if t.default else "", t.answer_kind, t.hub_id or "-", t.defined_in]
+            for t in all_tasks().values()]
+    print(markdown_table(["benchmark", "default", "answer kind", "hub id", "defined in"], rows))
+    print(f"task folders: {', '.join(map(str, task_dirs()))} (add folders with $LONG1K_TASKS_DIR)")

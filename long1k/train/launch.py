@@ -1,0 +1,72 @@
+"""`python -m long1k launch-train [TRAIN FLAGS]`: the SFT run under torchrun, on one node or several.
+
+The environment says how to launch, the flags what to train (the `train` stage's flags, a recipe
+with --config):
+
+    NPROC_PER_NODE (8)  NNODES (1)  NODE_RANK (0)  MASTER_ADDR (127.0.0.1)  MASTER_PORT (29500)
+    RECIPE, MODEL, DATA, OUTPUT_DIR, DEEPSPEED: shorthands for --config, --model_name_or_path,
+    --dataset, --output_dir, --deepspeed (flags given win)
+    LOG_FILE: the node's log (default OUTPUT_DIR/train-nodeN.log); everything is also printed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ENV_FLAGS = {"RECIPE": "--config", "MODEL": "--model_name_or_path", "DATA": "--dataset",
+             "OUTPUT_DIR": "--output_dir", "DEEPSPEED": "--deepspeed"}
+DEFAULT_OUTPUT_DIR = "outputs/sft"
+
+
+def train_arguments(argv: list[str], env: dict[str, str]) -> list[str]:
+    """The `train` stage's arguments: the environment's shorthands first, so that flags override them."""
+    given = {a.replace("-", "_").split("=")[0] for a in argv if a.startswith("--")}
+    args = []
+    for name, flag in ENV_FLAGS.items():
+        if env.get(name) and flag.replace("-", "_") not in given:
+            args += [flag, env[name]]
+    return args + argv
+
+
+def output_dir(args: list[str]) -> str:
+    """Where the run writes (the log goes beside the checkpoints): --output_dir, else the recipe's."""
+    value = None
+    for i, arg in enumerate(args[:-1]):
+        if arg in ("--output_dir", "--output-dir"):
+            value = args[i + 1]
+        elif arg == "--config" and value is None:
+            recipe = yaml.safe_load(Path(args[i + 1]).read_text()) if Path(args[i + 1]).is_file() else None
+            value = (recipe or {}).get("output_dir")
+    return value or DEFAULT_OUTPUT_DIR
+
+
+def torchrun_command(args: list[str], env: dict[str, str]) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--nnodes", env.get("NNODES", "1"),
+            "--node_rank", env.get("NODE_RANK", "0"), "--nproc_per_node", env.get("NPROC_PER_NODE", "8"),
+            "--master_addr", env.get("MASTER_ADDR", "127.0.0.1"), "--master_port", env.get("MASTER_PORT", "29500"),
+            "-m", "long1k", "train", *args]
+
+
+def main(argv: list[str] | None = None) -> None:
+    env = dict(os.environ)
+    args = train_arguments(list(sys.argv[1:] if argv is None else argv), env)
+    out = Path(output_dir(args))
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = Path(env.get("LOG_FILE") or out / f"train-node{env.get('NODE_RANK', '0')}.log")
+    env.update(PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
+    command = torchrun_command(args, env)
+    print(f"sft: {env.get('NNODES', '1')} node(s) x {env.get('NPROC_PER_NODE', '8')} processes, log {log_path}",
+          flush=True)
+    with log_path.open("a", encoding="utf-8") as log, subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1) as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            log.write(line)
+        code = process.wait()
+    if code:
+        sys.exit(code)
