@@ -16,6 +16,7 @@ import time
 from collections import Counter
 
 from long1k.fixtures.model_answers import generated_answers
+from long1k.reporting import markdown_table
 from long1k.scoring.pool import Task, grade_many
 from long1k.tasks import get_task
 
@@ -31,14 +32,14 @@ def run(rows: list[dict], workers: int, timeout: float) -> tuple[float, list]:
 def report(title: str, rows: list[dict], worker_counts: list[int], timeout: float) -> float:
     """Grade with each worker count; print the table; return items/s per core of the largest count."""
     print(f"\n## {title}\n")
-    print("| workers | wall s | items/s | items/s per core | timeouts | correct |\n|---|---|---|---|---|---|")
-    results = {}
+    results, lines = {}, []
     for workers in worker_counts:
         seconds, verdicts = run(rows, workers, timeout)
         results[workers] = verdicts
         timeouts = sum(v.reason.startswith("timeout") for v in verdicts)
-        print(f"| {workers} | {seconds:.1f} | {len(rows) / seconds:,.0f} | {len(rows) / seconds / workers:,.0f} | "
-              f"{timeouts} | {sum(v.correct for v in verdicts)} |")
+        lines.append([workers, f"{seconds:.1f}", f"{len(rows) / seconds:,.0f}", f"{len(rows) / seconds / workers:,.0f}",
+                      timeouts, sum(v.correct for v in verdicts)])
+    print(markdown_table(["workers", "wall s", "items/s", "items/s per core", "timeouts", "correct"], lines))
     print(f"same verdicts as the single-worker run: {len({tuple(v) for v in results.values()}) == 1}")
     return len(rows) / seconds / workers
 

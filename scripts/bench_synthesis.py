@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from long1k.reporting import markdown_table
 
 
 def build_source(rows: int) -> Path:
@@ -41,7 +41,7 @@ def run_synthesis(source: Path, samples: int, out: Path, datasets_cache: Path) -
     from long1k.prepare import prepared_fixture_benchmarks
 
     env = dict(os.environ, HF_DATASETS_CACHE=str(datasets_cache), HF_HUB_OFFLINE="1")
-    command = [sys.executable, str(REPO / "data" / "synthesize.py"), "--openthoughts", str(source),
+    command = [sys.executable, "-m", "long1k", "synthesize", "--openthoughts", str(source),
                "--num_samples", str(samples), "--out", str(out),
                "--benchmarks_dir", str(prepared_fixture_benchmarks())]
     started = time.perf_counter()
@@ -85,10 +85,9 @@ def main() -> None:
     encode_rate = raw_encode_throughput(source)
 
     print(f"\ncores: {os.cpu_count()}")
-    print("| run | wall s | peak RSS GB | rows | tokens counted | tokens counted / s (whole run) |")
-    print("|---|---|---|---|---|---|")
-    for label, seconds, peak_gb, counted, n in rows:
-        print(f"| {label} | {seconds:.1f} | {peak_gb:.2f} | {n} | {counted:,} | {counted / seconds:,.0f} |")
+    print(markdown_table(["run", "wall s", "peak RSS GB", "rows", "tokens counted", "tokens counted / s (whole run)"],
+                         [[label, f"{seconds:.1f}", f"{peak_gb:.2f}", n, f"{counted:,}", f"{counted / seconds:,.0f}"]
+                          for label, seconds, peak_gb, counted, n in rows]))
     print(f"\nraw batch encode (offline Qwen2.5 tokenizer, 2,000 traces): {encode_rate:,.0f} tokens/s")
     worst = max(r[1] for r in rows), max(r[2] for r in rows)
     print(f"targets: wall < 60 s -> {'met' if worst[0] < 60 else 'MISSED'} ({worst[0]:.1f} s); "

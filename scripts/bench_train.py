@@ -24,12 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+from long1k.reporting import markdown_table
 from long1k.train.config import deepspeed_config_path
 from long1k.train.flops import flops_for_rows, peak_tflops, project
 from long1k.train.model import SHAPES, build_random_model
 from long1k.train.preflight import plan_memory
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def available(module: str) -> bool:
@@ -133,10 +132,9 @@ def print_projection(data: str | None) -> None:
     shape = SHAPES["qwen2.5-32b"]
     print(f"\n## Paper-scale projection: Qwen2.5-32B, 8 x H100, {len(lengths)} rows from {origin} "
           f"(mean {statistics.mean(lengths):,.0f} tokens)\n")
-    print("| epochs | MFU | hours |\n|---|---|---|")
-    for epochs in (4, 5):
-        for mfu in (0.25, 0.40):
-            print(f"| {epochs} | {mfu:.0%} | {project(shape, lengths, epochs, 8, mfu).hours:.2f} |")
+    hours = [[epochs, f"{mfu:.0%}", f"{project(shape, lengths, epochs, 8, mfu).hours:.2f}"]
+             for epochs in (4, 5) for mfu in (0.25, 0.40)]
+    print(markdown_table(["epochs", "MFU", "hours"], hours))
     print("(the original run took 10-11 h: 120 s per optimizer step of 16 rows)")
     for name, config in (("ZeRO-3 + CPU offload (paper)", "z3_offload"), ("ZeRO-3, no offload", "z3")):
         for liger in (False, True):
@@ -185,14 +183,14 @@ def write_results(rows: list[dict], out: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     baseline = {r["block"]: r["tokens_per_s"] for r in rows if r["config"] == "baseline"}
-    lines = ["| device | shape | block | config | tokens/s | x baseline | TFLOP/s | MFU | peak GB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = []
     for r in rows:
         speedup = r["tokens_per_s"] / baseline[r["block"]] if baseline.get(r["block"]) else float("nan")
         mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "n/a (CPU)"
-        lines.append(f"| {r['device']} | {r['shape']} | {r['block']} | {r['config']} | {r['tokens_per_s']:,.0f} | "
-                     f"{speedup:.2f} | {r['tflops']:.3f} | {mfu} | {r['peak_gb']:.2f} |")
-    table = "\n".join(lines)
+        lines.append([r["device"], r["shape"], r["block"], r["config"], f"{r['tokens_per_s']:,.0f}", f"{speedup:.2f}",
+                      f"{r['tflops']:.3f}", mfu, f"{r['peak_gb']:.2f}"])
+    table = markdown_table(["device", "shape", "block", "config", "tokens/s", "x baseline", "TFLOP/s", "MFU",
+                            "peak GB"], lines)
     (out / "results.md").write_text(table + "\n")
     print("\n" + table)
 

@@ -12,6 +12,7 @@ from long1k.decontam import BenchmarkIndex
 from long1k.errors import Long1kError
 from long1k.formats import get_format
 from long1k.inputs import SCHEMAS, open_source
+from long1k.reporting import markdown_table
 from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
 from long1k.synthesis.config import SynthesisConfig
@@ -106,11 +107,9 @@ def synthesize(config: SynthesisConfig) -> dict:
 def print_summary(stats: dict, out: Path, seconds: float) -> None:
     print(f"\nLong1K synthesis: {stats['rows']} rows ({stats['rows_by_kind']['pair']} stitched pairs, "
           f"{stats['rows_by_kind']['s1']} s1.1) in {seconds:.1f} s")
-    print("| kind | rows | mean tokens | median | p90 | max |\n|---|---|---|---|---|---|")
-    for kind in ("pair", "s1", "all"):
-        t = stats["tokens"][kind]["text_tokens"]
-        if t["count"]:
-            print(f"| {kind} | {t['count']} | {t['mean']} | {t['median']} | {t['p90']} | {t['max']} |")
+    rows = [[kind, t["count"], t["mean"], t["median"], t["p90"], t["max"]] for kind in ("pair", "s1", "all")
+            if (t := stats["tokens"][kind]["text_tokens"])["count"]]
+    print(markdown_table(["kind", "rows", "mean tokens", "median", "p90", "max"], rows))
     for label, info in stats["sources"].items():
         skipped = ", ".join(f"{k} {v}" for k, v in info["skipped"].items()) or "none"
         print(f"{label}: {info['rows']} rows, {info['usable']} usable, {info['after_decontamination']} after "

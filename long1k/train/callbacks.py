@@ -29,20 +29,14 @@ class LossHistory(TrainerCallback):
 
 
 def plot_loss(rows: list[tuple], path: Path) -> None:
-    import matplotlib
+    from long1k.reporting import figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-    ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="." if len(rows) < 50 else None)
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("training loss (assistant tokens)")
-    ax.set_title("Long1K SFT: training loss")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    with figure(path, figsize=(7, 4)) as (_, ax):
+        ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="." if len(rows) < 50 else None)
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel("training loss (tokens carrying loss)")
+        ax.set_title("Long1K SFT: training loss")
+        ax.grid(alpha=0.3)
 
 
 class InterruptAfterStep(TrainerCallback):

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from long1k.reporting import markdown_table
 from long1k.train.model import ModelShape
 
 GB = 1024**3
@@ -45,7 +46,7 @@ class MemoryPlan:
             ("GPU: total per rank (with 2 GiB overhead)", f"{self.gpu_total_gb:.1f} GiB"),
             ("host: pinned memory per node", f"{self.host_pinned_per_node_gb:.1f} GiB"),
         ]
-        return "| preflight | estimate |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
+        return markdown_table(["preflight", "estimate"], rows)
 
 
 def zero_settings(deepspeed: str | dict | None) -> tuple[int, bool, bool]:

@@ -206,6 +206,17 @@ def train(config: SFTConfig) -> None:
                   "loss_on": config.loss_on}
         (final / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         say(f"saved the final model and tokenizer to {final}")
+    release_process_group()
+
+
+def release_process_group() -> None:
+    """Tear the process group down before exit: left to interpreter shutdown, a rank's communication
+    threads can abort it (SIGABRT, "terminate called without an active exception") after the work is done."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def init_cpu_deepspeed() -> None:

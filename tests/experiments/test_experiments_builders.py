@@ -14,7 +14,7 @@ from long1k.experiments.sweep import Step, expand, load_recipe, run_steps
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.run import synthesize
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TOLERANCE = 0.1
 
 

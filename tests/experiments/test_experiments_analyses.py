@@ -13,7 +13,7 @@ from long1k.experiments.difficulty import QuestionScore, coefficient_of_variatio
 from long1k.experiments.scaling import fit_all, fit_log_linear, read_points_csv
 from long1k.experiments.trace_analysis import analyze
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_fit_recovers_exact_log_linear_data():

@@ -1,7 +1,6 @@
 """Training pieces that run in-process: labels, packing, preflight, and errors before any model load."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,7 +12,6 @@ from long1k.train.data import IGNORE_INDEX, PaddingCollator, TokenizedData, pack
 from long1k.train.model import SHAPES, build_random_model
 from long1k.train.preflight import plan_memory
 
-REPO = Path(__file__).resolve().parent.parent
 MESSAGES = [
     {"role": "system", "content": "S"},
     {"role": "user", "content": "What is 2+3?"},

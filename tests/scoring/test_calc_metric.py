@@ -17,7 +17,7 @@ from long1k.jsonl import write_jsonl
 from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.scoring.report import ScoreConfig, score
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 REAL = SHARED / "benchmarks"
 
 

@@ -12,7 +12,7 @@ import pytest
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.run import synthesize
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STEPS, SAVE_AT = 8, 4
 
 
