@@ -17,20 +17,22 @@ from long1k.errors import Long1kError
 T = TypeVar("T")
 
 
-def load_yaml_recipe(path: str | Path, allowed: set[str]) -> dict:
-    """Read a YAML mapping of option names to values; unknown keys are an error."""
+def load_yaml_recipe(path: str | Path, allowed: set[str], kind: str = "recipe", key: str = "option") -> dict:
+    """Read a YAML mapping of names to values (a recipe, a task file); unknown names are an error."""
     path = Path(path)
     try:
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise Long1kError(f"{path}: recipe file not found") from None
+        raise Long1kError(f"{path}: {kind} file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise Long1kError(f"{path}: cannot read {kind} file: {err}") from None
     except yaml.YAMLError as err:
         raise Long1kError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(values, dict):
-        raise Long1kError(f"{path}: a recipe must be a mapping of option names to values")
+        raise Long1kError(f"{path}: a {kind} must be a mapping of {key} names to values")
     unknown = sorted(set(values) - allowed)
     if unknown:
-        raise Long1kError(f"{path}: unknown option(s) {unknown}; known options: {sorted(allowed)}")
+        raise Long1kError(f"{path}: unknown {key}(s) {unknown}; known {key}s: {sorted(allowed)}")
     return values
 
 

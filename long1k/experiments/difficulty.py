@@ -20,6 +20,7 @@ from pathlib import Path
 
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
+from long1k.experiments.trace_analysis import GradedInputs
 from long1k.formats import format_of_response
 from long1k.reporting import figure, write_csv
 from long1k.synthesis import output
@@ -106,10 +107,7 @@ def as_example(question: QuestionScore, answer: dict) -> Example:
 
 
 @dataclass
-class DifficultyConfig:
-    graded: list[str] = field(default_factory=list, metadata={
-        "help": "graded.jsonl files or folders holding them (the --out of the score stage)"})
-    grader: str = field(default="rule", metadata={"help": "which grader's verdicts"})
+class DifficultyConfig(GradedInputs):
     out: str = field(default="outputs/difficulty", metadata={"help": "output folder"})
     min_pass_rate: float = field(default=0.0, metadata={"help": "stage 1: keep questions with a pass rate above"})
     cv_threshold: float = field(default=0.5, metadata={"help": "stage 1: at or above, keep only passing answers"})
@@ -119,11 +117,7 @@ class DifficultyConfig:
 
 def grade_difficulty(config: DifficultyConfig) -> dict:
     """Score every question, select answers, write the selection as a dataset plus questions.csv."""
-    from long1k.experiments.trace_analysis import read_graded
-
-    if not config.graded:
-        raise Long1kError("--graded is required (graded.jsonl files or folders)")
-    questions = score_questions(read_graded([Path(p) for p in config.graded], config.grader))
+    questions = score_questions(config.graded_rows())
     if all(len(q.answers) < 2 for q in questions):
         raise Long1kError("difficulty grading needs several answers per question (--n_samples or --seeds)")
     out = Path(config.out)

@@ -103,10 +103,21 @@ def plot(analysis: dict[str, dict[str, dict]], path: Path) -> None:
 
 
 @dataclass
-class TraceConfig:
+class GradedInputs:
+    """The graded predictions an analysis reads (what the score stage writes)."""
+
     graded: list[str] = field(default_factory=list, metadata={
         "help": "graded.jsonl files or folders holding them (the --out of the score stage)"})
     grader: str = field(default="rule", metadata={"help": "which grader's verdicts"})
+
+    def graded_rows(self) -> list[dict]:
+        if not self.graded:
+            raise Long1kError("--graded is required (graded.jsonl files or folders)")
+        return read_graded([Path(p) for p in self.graded], self.grader)
+
+
+@dataclass
+class TraceConfig(GradedInputs):
     out: str = field(default="outputs/traces", metadata={"help": "output folder"})
 
 
@@ -114,9 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     """Per model, correct vs wrong answers: lengths, top-10 words, reflection words per 1,000 words;
     writes traces.md, traces.json and reflection_words.png."""
     config = parse_config(TraceConfig, argv, description=main.__doc__)
-    if not config.graded:
-        raise Long1kError("--graded is required (graded.jsonl files or folders)")
-    analysis = analyze(read_graded([Path(p) for p in config.graded], config.grader))
+    analysis = analyze(config.graded_rows())
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     table = markdown(analysis)

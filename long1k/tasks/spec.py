@@ -23,9 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from long1k.answer_kinds import AnswerKind, get_answer_kind
+from long1k.configs import load_yaml_recipe
 from long1k.errors import Long1kError
 
 KEYS = {"name", "description", "answer_kind", "default", "instruction", "hub", "layout", "fields", "fixture"}
@@ -63,15 +62,7 @@ class TaskSpec:
 
 def task_from_yaml(path: Path) -> TaskSpec:
     """Read and check one task file; every problem names the file and the key."""
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise Long1kError(f"{path}: cannot read task: {err}") from None
-    if not isinstance(spec, dict):
-        raise Long1kError(f"{path}: a task file must be a mapping")
-    unknown = sorted(set(spec) - KEYS)
-    if unknown:
-        raise Long1kError(f"{path}: unknown key(s) {unknown}; known: {sorted(KEYS)}")
+    spec = load_yaml_recipe(path, KEYS, kind="task", key="key")
     for key in ("name", "answer_kind"):
         if not spec.get(key):
             raise Long1kError(f"{path}: '{key}' is required")
