@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.errors import Long1kError
 from long1k.formats import get_format
 from long1k.inputs import SCHEMAS, OutputOption, SourceOptions, get_schema, open_source
 from long1k.sources import SkipLog, Source
@@ -114,6 +115,9 @@ def fit_block(examples: list[Example], measurer: Measurer, name: str) -> tuple[l
     """Measure the rows and drop (counting) those over the block size: training would drop them anyway."""
     measurer.measure(examples)
     kept = [e for e in examples if e.text_tokens <= measurer.block_size]
+    if not kept:
+        raise Long1kError(f"{name}: no row fits --block_size {measurer.block_size} (the shortest has "
+                          f"{min(e.text_tokens for e in examples)} tokens); raise it or lower the target")
     if len(kept) < len(examples):
         print(f"warning: {name}: {len(examples) - len(kept)} rows exceed --block_size {measurer.block_size} "
               "and are left out")

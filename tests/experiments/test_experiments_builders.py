@@ -105,3 +105,24 @@ def test_stitching_beyond_math_records_the_domain(tmp_path, fixtures_dir):
     assert stats["rows_by_kind"]["pair"] == 6
     domains = {m["domain"] for m in manifest(tmp_path / "science")}
     assert domains <= {"science", "code", "puzzle", "mixed"} and domains
+
+
+def test_builders_read_the_hub_source_with_its_configuration(monkeypatch):
+    seen = []
+
+    def hub(hub_id, config, split):
+        seen.append((hub_id, config, split))
+        raise Long1kError("no network in tests")
+
+    monkeypatch.setattr("long1k.sources._load_hub", hub)
+    with pytest.raises(Long1kError, match="no network in tests"):
+        build_levels(LevelsConfig(openthoughts="open-thoughts/OpenThoughts-114k", levels=[1000], questions=1))
+    assert seen == [("open-thoughts/OpenThoughts-114k", "metadata", "train")]  # not the default config
+
+
+def test_builders_enforce_the_block_size(tmp_path, fixtures_dir):
+    config = LevelsConfig(out=str(tmp_path / "lv"), questions=5, levels=[1000, 3000], block_size=2000)
+    with pytest.raises(Long1kError, match=r"level_3000: no row fits --block_size 2000"):
+        build_levels(config)
+    stats = json.loads((tmp_path / "lv" / "level_1000" / "stats.json").read_text())
+    assert stats["dropped_over_block_size"] == 0 and stats["tokens"]["all"]["text_tokens"]["max"] <= 2000
