@@ -10,11 +10,12 @@ single-worker run. Target: at least 200 items/s per core, no hang.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 
+from long1k.configs import parse_config
 from long1k.fixtures.model_answers import generated_answers
 from long1k.reporting import markdown_table
 from long1k.scoring.pool import Task, grade_many
@@ -44,13 +45,16 @@ def report(title: str, rows: list[dict], worker_counts: list[int], timeout: floa
     return len(rows) / seconds / workers
 
 
+@dataclass
+class BenchGradingOptions:
+    items: int = field(default=3000, metadata={"help": "generated answers to grade"})
+    workers: int = field(default=os.cpu_count() or 2, metadata={"help": "grading processes (also 1, for reference)"})
+    timeout: float = field(default=3.0, metadata={"help": "seconds per item before its worker is killed"})
+    towers_every: int = field(default=1000, metadata={"help": "one power tower per N items (0: none)"})
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--items", type=int, default=3000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--timeout", type=float, default=3.0)
-    parser.add_argument("--towers-every", type=int, default=1000, help="one power tower per N items (0: none)")
-    args = parser.parse_args()
+    args = parse_config(BenchGradingOptions, description=__doc__)
     counts = sorted({1, args.workers})
 
     rows = generated_answers(args.items, seed=0)

@@ -10,7 +10,6 @@ throughput of the same tokenizer on this machine. Targets on 2 cores: < 60 s and
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -18,8 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.configs import parse_config
 from long1k.reporting import markdown_table
 
 
@@ -65,11 +66,14 @@ def raw_encode_throughput(source: Path, texts: int = 2000) -> float:
     return total / (time.perf_counter() - started)
 
 
+@dataclass
+class BenchSynthesisOptions:
+    rows: int = field(default=100_000, metadata={"help": "rows of the generated OpenThoughts-shaped source"})
+    samples: int = field(default=1000, metadata={"help": "rows to synthesize"})
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--samples", type=int, default=1000)
-    args = parser.parse_args()
+    args = parse_config(BenchSynthesisOptions, description=__doc__)
 
     source = build_source(args.rows)
     print(f"source: {source} ({source.stat().st_size / 1e6:.0f} MB, {args.rows} rows)")

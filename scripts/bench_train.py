@@ -15,15 +15,16 @@ uses the model FLOPs of those tokens and the GPU's dense bf16 peak. Rows get Lon
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.configs import parse_config
 from long1k.reporting import markdown_table
 from long1k.train.config import deepspeed_config_path
 from long1k.train.flops import flops_for_rows, peak_tflops, project
@@ -142,15 +143,21 @@ def print_projection(data: str | None) -> None:
             print(f"\n### preflight at 32k: {name}, Liger {'on' if liger else 'off'}\n{plan.table()}")
 
 
+@dataclass
+class BenchTrainOptions:
+    shape: str | None = field(default=None, metadata={
+        "help": "named shape (default: qwen2.5-1.5b on GPU, tiny-qwen2 on CPU)"})
+    block_sizes: list[int] | None = field(default=None, metadata={
+        "help": "default: 8k 16k 32k on GPU, 512 1024 on CPU"})
+    steps: int = field(default=3, metadata={"help": "measured steps per configuration (after one warm-up step)"})
+    out: str = field(default="outputs/bench_train", metadata={"help": "folder for results.csv / results.md"})
+    data: str | None = field(default=None, metadata={
+        "help": "a synthesized set, for the length distribution of the projection"})
+    project_only: bool = field(default=False, metadata={"help": "print only the paper-scale projection"})
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shape", default=None, help="named shape (default: qwen2.5-1.5b on GPU, tiny-qwen2 on CPU)")
-    parser.add_argument("--block-sizes", type=int, nargs="+", default=None)
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--out", default="outputs/bench_train", help="folder for results.csv / results.md")
-    parser.add_argument("--data", default=None, help="a synthesized set, for the length distribution of the projection")
-    parser.add_argument("--project-only", action="store_true")
-    args = parser.parse_args()
+    args = parse_config(BenchTrainOptions, description=__doc__)
     if not args.project_only:
         import torch
 
