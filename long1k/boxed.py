@@ -10,6 +10,15 @@ _BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
 
 def boxed_answers(text: str) -> list[str]:
     """Contents of every balanced `\\boxed{...}` / `\\fbox{...}` in `text`, in order of appearance."""
+    return _scan(text)[0]
+
+
+def has_unclosed_box(text: str) -> bool:
+    """A box that never closes: the output was cut off while writing its answer."""
+    return _scan(text)[1]
+
+
+def _scan(text: str) -> tuple[list[str], bool]:
     answers = []
     position = 0
     while match := _BOX_OPEN.search(text, position):
@@ -24,10 +33,10 @@ def boxed_answers(text: str) -> list[str]:
             depth -= char == "}"
             index += 1
         if depth:  # unbalanced: truncated output, nothing after this can be a complete box
-            break
+            return answers, True
         answers.append(text[start : index - 1].strip())
         position = index
-    return answers
+    return answers, False
 
 
 def last_boxed(text: str) -> str | None:

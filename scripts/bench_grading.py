@@ -14,9 +14,11 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from long1k.configs import parse_config
 from long1k.fixtures.model_answers import generated_answers
+from long1k.jsonl import iter_jsonl
 from long1k.reporting import markdown_table
 from long1k.scoring.pool import Task, grade_many
 from long1k.tasks import get_task
@@ -51,6 +53,8 @@ class BenchGradingOptions:
     workers: int = field(default=os.cpu_count() or 2, metadata={"help": "grading processes (also 1, for reference)"})
     timeout: float = field(default=3.0, metadata={"help": "seconds per item before its worker is killed"})
     towers_every: int = field(default=1000, metadata={"help": "one power tower per N items (0: none)"})
+    real: str | None = field(default=None, metadata={
+        "help": "also grade real models' outputs: a folder of prediction JSONL files (e.g. ../shared/generations)"})
 
 
 def main() -> None:
@@ -66,6 +70,11 @@ def main() -> None:
         report(f"with a power tower every {args.towers_every} items (each costs one {args.timeout:g} s timeout)",
                towers, counts, args.timeout)
     print(f"\ntarget >= 200 items/s per core: {'met' if per_core >= 200 else 'MISSED'} ({per_core:,.0f})")
+    if args.real:
+        real = [row for path in sorted(Path(args.real).rglob("*.jsonl")) for _, row in iter_jsonl(path)]
+        mean_chars = sum(len(r["response"]) for r in real) / len(real)
+        report(f"real outputs: {len(real)} rows from {args.real}, mean {mean_chars:,.0f} characters", real, counts,
+               args.timeout)
 
 
 if __name__ == "__main__":

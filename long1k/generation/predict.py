@@ -199,6 +199,7 @@ def generate_into(path: Path, todo: list[tuple[dict, str]], done: set[tuple[str,
                         "benchmark": benchmark, "id": item["id"], "sample": sample, "seed": seed,
                         "problem": item["problem"], "prompt": prompt, "response": generation.text,
                         "answer": item["answer"], "answer_kind": item["answer_kind"],
+                        **({"choices": item["choices"]} if item.get("choices") else {}),
                         "finish_reason": generation.finish_reason, "response_tokens": generation.tokens,
                         "seconds": round(seconds / len(chunk), 3),
                     }, ensure_ascii=False) + "\n")

@@ -1,14 +1,28 @@
 """Rule grading of one prediction: extract the final answer, then compare it with the gold answer.
 
-Math: math-verify with the gold first (it is asymmetric), the prediction given as a box so that its
-own extraction sees exactly the extracted answer. AIME: integers. GPQA: letters.
+Math: text around an answer (units, ordinals such as `12^{th}`, "grade", `\\text{...}` words next to
+a number) is removed from both sides; then math-verify with the gold first (it is asymmetric), the
+prediction given as a box so that its own extraction sees exactly the extracted answer. math-verify
+compares numbers with a tolerance meant for rounding, which also accepts two different tiny exact
+numbers (1/2006! for 1/2004!): where both sides are exact numbers, they must be equal exactly, and a
+tolerance applies only when one side is a decimal approximation. math-verify's own timeouts are
+verdicts of their own ("timeout"), not "differs". AIME: integers. GPQA: letters.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from long1k.scoring.extract import extract_integer, extract_letter, extract_math
+from long1k.scoring.extract import DEFAULT_OPTIONS, ExtractionOptions, extract_integer, extract_letter, extract_math
+
+VERIFY_SECONDS = 5
+_UNIT_WORDS = (r"(?:grade|grades|cm|mm|km|m|meters?|inches|inch|feet|ft|units?|degrees?|dollars?|cents?|hours?|"
+               r"minutes?|seconds?|days?|years?|people|students|ways|points?|square\s+units|sq\s+units)")
+_ORDINAL = re.compile(r"\^\s*\{?\s*(?:\\(?:mathrm|text)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}?")
+_TEXT_UNIT = re.compile(r"\\(?:text|mathrm|textbf)\s*\{\s*" + _UNIT_WORDS + r"\.?\s*\}", re.IGNORECASE)
+_BARE_UNIT = re.compile(r"(?<=\d)\s*(?:\\[,;!:]|\\ )*\s*" + _UNIT_WORDS + r"\b\.?$", re.IGNORECASE)
+_DECIMAL = re.compile(r"\d\.\d")
 
 
 @dataclass(frozen=True)
@@ -16,41 +30,116 @@ class Verdict:
     extracted: str | None
     correct: bool
     reason: str
+    rule: str = ""  # the extraction rule (boxed, statement, ...), or why there is no answer
 
 
-def grade_latex(gold: str, response: str) -> Verdict:
-    from math_verify import parse, verify
+def strip_answer_text(answer: str) -> str:
+    """An answer without the words around it: ordinals, units, `\\text{grade}`; a bare word stays."""
+    stripped = _TEXT_UNIT.sub("", _ORDINAL.sub("", answer))
+    stripped = _BARE_UNIT.sub("", stripped.strip()).strip().rstrip("\\,; ").strip()
+    return stripped if re.search(r"\d", stripped) else answer
 
-    found = extract_math(response)
+
+def _exact_numbers_differ(gold_parsed: list, predicted: list) -> bool:
+    """True when both sides are exact numbers (no decimals) that are not equal."""
+    import sympy
+
+    a, b = (next((x for x in parsed if isinstance(x, sympy.Basic)), None) for parsed in (gold_parsed, predicted))
+    if a is None or b is None or not (getattr(a, "is_number", False) and getattr(b, "is_number", False)):
+        return False
+    if a.atoms(sympy.Float) or b.atoms(sympy.Float):
+        return False
+    difference = sympy.simplify(a - b)
+    if not difference.is_number or difference == 0:
+        return False
+    # Only a difference small enough for the rounding tolerance to have hidden it: an equality that
+    # math-verify found by a rule of its own (10% and 10) stays.
+    try:
+        scale = max(1.0, float(abs(sympy.N(a, 30))), float(abs(sympy.N(b, 30))))
+        return float(abs(sympy.N(difference, 30))) <= 1e-4 * scale
+    except (TypeError, ValueError):  # not a plain number after all
+        return False
+
+
+_PLAIN_DECIMAL = re.compile(r"^\s*-?\d+\.(\d+)\s*$")
+
+
+def _rounds_to(decimal_text: str, exact_parsed: list) -> bool:
+    """A decimal approximation (0.333) against an exact number (1/3): equal to its stated precision."""
+    import sympy
+
+    match = _PLAIN_DECIMAL.match(decimal_text)
+    exact = next((x for x in exact_parsed if isinstance(x, sympy.Basic)), None)
+    if not match or exact is None or not getattr(exact, "is_number", False) or exact.atoms(sympy.Float):
+        return False
+    try:
+        value = float(sympy.N(exact, 30))
+    except (TypeError, ValueError):
+        return False
+    places = len(match.group(1))
+    return abs(value - float(decimal_text)) <= 0.5 * 10 ** -places + 1e-12
+
+
+def _verify(gold_parsed: list, predicted: list) -> tuple[bool | None, str]:
+    """(equal, how); equal is None when math-verify itself timed out."""
+    from math_verify import verify
+
+    try:
+        equal = bool(verify(gold_parsed, predicted, timeout_seconds=VERIFY_SECONDS, raise_on_error=True))
+    except Exception as err:  # math-verify raises its own TimeoutException, or a comparison error
+        if "timeout" in type(err).__name__.lower() or "timed out" in str(err).lower():
+            return None, f"timeout in math-verify after {VERIFY_SECONDS} s"
+        return False, f"comparison error ({type(err).__name__})"
+    return equal, "equals" if equal else "differs from"
+
+
+def grade_latex(gold: str, response: str, options: ExtractionOptions = DEFAULT_OPTIONS) -> Verdict:
+    from math_verify import parse
+
+    found = extract_math(response, options)
     if found.answer is None:
-        return Verdict(None, False, "no extractable answer")
-    gold_parsed = parse(f"${gold}$")
-    predicted = parse(f"\\boxed{{{found.answer}}}")
+        return Verdict(None, False, f"no extractable answer ({found.method})", found.method)
+    gold_text, answer = strip_answer_text(str(gold)), strip_answer_text(found.answer)
+    gold_parsed = parse(f"${gold_text}$")
+    predicted = parse(f"\\boxed{{{answer}}}")
     if not gold_parsed:
-        return Verdict(found.answer, found.answer.strip() == gold.strip(), "gold not parseable: string comparison")
-    correct = bool(verify(gold_parsed, predicted))
-    return Verdict(found.answer, correct, f"{found.method} answer {'equals' if correct else 'differs from'} gold")
+        correct = answer.strip() == gold_text.strip()
+        return Verdict(found.answer, correct, "gold not parseable: string comparison", found.method)
+    equal, how = _verify(gold_parsed, predicted)
+    if equal is None:
+        return Verdict(found.answer, False, how, found.method)
+    if not equal and _rounds_to(gold_text, predicted) or not equal and _rounds_to(answer, gold_parsed):
+        return Verdict(found.answer, True, f"{found.method} answer equals gold to the stated decimal places",
+                       found.method)
+    if equal and not (_DECIMAL.search(gold_text) or _DECIMAL.search(answer)) and \
+            _exact_numbers_differ(gold_parsed, predicted):
+        return Verdict(found.answer, False, f"{found.method} answer differs exactly from gold (within the rounding "
+                                            "tolerance only)", found.method)
+    return Verdict(found.answer, equal, f"{found.method} answer {how} gold", found.method)
 
 
-def grade_integer(gold, response: str) -> Verdict:
-    found = extract_integer(response)
+def grade_integer(gold, response: str, options: ExtractionOptions = DEFAULT_OPTIONS) -> Verdict:
+    found = extract_integer(response, options)
     if found.answer is None:
         return Verdict(None, False, "no extractable integer answer" if found.method == "none" else
-                       f"extracted answer is not an integer ({found.method})")
+                       f"extracted answer is not an integer ({found.method})", found.method)
     correct = int(found.answer) == int(gold)
-    return Verdict(found.answer, correct, f"integer {found.answer} {'==' if correct else '!='} gold {int(gold)}")
+    return Verdict(found.answer, correct, f"integer {found.answer} {'==' if correct else '!='} gold {int(gold)}",
+                   found.method)
 
 
-def grade_letter(gold: str, response: str) -> Verdict:
-    found = extract_letter(response)
+def grade_letter(gold: str, response: str, options: ExtractionOptions = DEFAULT_OPTIONS) -> Verdict:
+    found = extract_letter(response, options)
     if found.answer is None:
-        return Verdict(None, False, "no choice letter in an answer context")
+        reason = found.detail or "no choice letter in an answer context"
+        return Verdict(None, False, reason, found.method)
     correct = found.answer == gold.strip().upper()
-    return Verdict(found.answer, correct, f"{found.method} {found.answer} {'==' if correct else '!='} gold {gold}")
+    return Verdict(found.answer, correct, f"{found.method} {found.answer} {'==' if correct else '!='} gold {gold}",
+                   found.method)
 
 
-def grade(answer_kind: str, gold, response: str) -> Verdict:
+def grade(answer_kind: str, gold, response: str, options: ExtractionOptions = DEFAULT_OPTIONS) -> Verdict:
     """The rule verdict of one response, by the grader of its answer kind (long1k/answer_kinds.py)."""
     from long1k.answer_kinds import get_answer_kind
 
-    return get_answer_kind(answer_kind).grade(gold, response)
+    return get_answer_kind(answer_kind).grade(gold, response, options)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
+from long1k.scoring.extract import DEFAULT_OPTIONS, ExtractionOptions
 from long1k.scoring.grade import Verdict, grade
 
 BATCH = 16
@@ -27,6 +28,7 @@ class Task:
     answer_kind: str
     gold: object
     response: str
+    options: ExtractionOptions = DEFAULT_OPTIONS
 
 
 def _worker(connection: Connection) -> None:
@@ -36,7 +38,7 @@ def _worker(connection: Connection) -> None:
             return
         for index, task in batch:
             try:
-                verdict = grade(task.answer_kind, task.gold, task.response)
+                verdict = grade(task.answer_kind, task.gold, task.response, task.options)
             except Exception as err:  # a grader bug on one pathological answer must not stop the run
                 verdict = Verdict(None, False, f"grader error: {type(err).__name__}")
             connection.send((index, verdict))
@@ -93,7 +95,7 @@ def grade_many(tasks: Sequence[Task], workers: int = 2, timeout: float = 10.0, p
             for position, slot in enumerate(slots):
                 if slot.pending and now - slot.since > timeout:
                     index, _ = slot.pending.popleft()
-                    results[index] = Verdict(None, False, f"timeout after {timeout:g} s")
+                    results[index] = Verdict(None, False, f"timeout after {timeout:g} s", "timeout")
                     bar.update(1)
                     queue.extendleft(reversed(slot.pending))
                     slot.process.kill()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl, write_jsonl
 from long1k.reporting import markdown_table
+from long1k.scoring.extract import MODES, REGIONS, ExtractionOptions
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
 from long1k.tasks import all_tasks
@@ -28,6 +29,12 @@ class ScoreConfig:
     grader: str = field(default="rule", metadata={"help": "rule, judge or both"})
     workers: int = field(default=2, metadata={"help": "grading processes"})
     timeout: float = field(default=10.0, metadata={"help": "seconds per item before its worker is killed"})
+    extraction: str = field(default="full", metadata={
+        "help": "full (boxes, answer statements, then sentence endings / last number in the last lines) or strict "
+                "(boxes and explicit answer statements only)"})
+    answer_region: str = field(default="after_reasoning", metadata={
+        "help": "after_reasoning (the answer only after the reasoning section; none when it was cut off) or "
+                "anywhere (the whole response, as lighteval / Qwen2.5-Math graders read it)"})
     judge_model: str = field(default="Qwen/Qwen2.5-32B-Instruct", metadata={"help": "judge model (as the original)"})
     judge_backend: str = field(default="vllm", metadata={"help": "vllm, hf or openai"})
     judge_tokenizer: str | None = field(default=None, metadata={"help": "judge tokenizer (default: the model's)"})
@@ -63,9 +70,11 @@ def kind_of_benchmark(row: dict, path: Path, line_number: int) -> str:
 
 
 def load_predictions(files: list[Path]) -> list[dict]:
-    """Every prediction row, checked: required fields, a known benchmark, a gold answer."""
+    """Every prediction row, checked: required fields, a known answer kind, a gold answer, no duplicates."""
     rows = []
+    seen: dict[tuple, str] = {}
     for path in files:
+        before = len(rows)
         for line_number, row in iter_jsonl(path):
             missing = [f for f in REQUIRED_FIELDS if f not in row]
             if missing:
@@ -79,15 +88,28 @@ def load_predictions(files: list[Path]) -> list[dict]:
             row.setdefault("model", path.parent.name)
             row.setdefault("seed", 0)
             row.setdefault("sample", 0)
+            key = (row["model"], row["benchmark"], str(row["id"]), row["seed"], row["sample"])
+            if key in seen:
+                raise Long1kError(f"{path} line {line_number}: duplicate prediction (model, benchmark, id, seed, "
+                                  f"sample) = {key}; first at {seen[key]}")
+            seen[key] = f"{path} line {line_number}"
             rows.append(row)
+        if len(rows) == before:
+            raise Long1kError(f"{path}: empty predictions file (no rows)")
     return rows
 
 
+def extraction_options(row: dict, config: ScoreConfig) -> ExtractionOptions:
+    choices = row.get("choices") or {}
+    return ExtractionOptions(config.extraction, config.answer_region,
+                             tuple((str(k), str(v)) for k, v in choices.items()) if isinstance(choices, dict) else ())
+
+
 def rule_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
-    tasks = [Task(r["answer_kind"], r["answer"], r["response"]) for r in rows]
+    tasks = [Task(r["answer_kind"], r["answer"], r["response"], extraction_options(r, config)) for r in rows]
     verdicts = grade_many(tasks, workers=config.workers, timeout=config.timeout)
-    return [{**row, "extracted": v.extracted, "correct": v.correct, "grader": "rule", "reason": v.reason}
-            for row, v in zip(rows, verdicts, strict=True)]
+    return [{**row, "extracted": v.extracted, "correct": v.correct, "grader": "rule", "reason": v.reason,
+             "rule": v.rule} for row, v in zip(rows, verdicts, strict=True)]
 
 
 def judge_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
@@ -97,7 +119,8 @@ def judge_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
                              tuple(config.judge_base_urls), config.judge_tensor_parallel_size, config.judge_max_tokens)
     verdicts = judge_all(rows, settings)
     # The judge says right or wrong; the rule extraction is kept beside it for maj@k and reading.
-    return [{**row, "extracted": get_answer_kind(row["answer_kind"]).extract(row["response"]).answer,
+    return [{**row, "extracted": get_answer_kind(row["answer_kind"]).extract(row["response"],
+                                                                          extraction_options(row, config)).answer,
              "correct": v.correct, "grader": "judge", "reason": v.reason}
             for row, v in zip(rows, verdicts, strict=True)]
 
@@ -117,6 +140,15 @@ def agreement(rule: list[dict], judge: list[dict], out: Path) -> dict[str, float
                                   "response_tail": r["response"][-2000:]})
     write_jsonl(out / "disagreements.jsonl", disagreements)
     return {b: 100 * sum(v) / len(v) for b, v in sorted(agree.items())}
+
+
+def rule_shares(graded: list[dict]) -> dict[str, dict[str, float]]:
+    """Per benchmark, the share (%) of rows each extraction rule answered (or why none was found)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for row in graded:
+        counts[row["benchmark"]][row.get("rule") or "none"] += 1
+    return {b: {rule: round(100 * n / sum(c.values()), 2) for rule, n in c.most_common()}
+            for b, c in sorted(counts.items())}
 
 
 def aggregate(graded: list[dict]) -> dict[str, dict[str, dict]]:
@@ -174,6 +206,12 @@ def score(config: ScoreConfig) -> dict[str, dict]:
     """Grade, aggregate and write; returns results[grader][model][benchmark] = metrics."""
     if config.grader not in ("rule", "judge", "both"):
         raise Long1kError(f"--grader must be rule, judge or both, not {config.grader!r}")
+    if not config.timeout > 0:
+        raise Long1kError(f"--timeout must be positive, not {config.timeout}")
+    if config.extraction not in MODES:
+        raise Long1kError(f"--extraction must be one of {', '.join(MODES)}, not {config.extraction!r}")
+    if config.answer_region not in REGIONS:
+        raise Long1kError(f"--answer_region must be one of {', '.join(REGIONS)}, not {config.answer_region!r}")
     rows = load_predictions(prediction_files(config.predictions))
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -184,7 +222,10 @@ def score(config: ScoreConfig) -> dict[str, dict]:
         graded["judge"] = judge_grade(rows, config)
     write_jsonl(out / "graded.jsonl", [row for rows_of_grader in graded.values() for row in rows_of_grader])
     results = {grader: aggregate(rows_of_grader) for grader, rows_of_grader in graded.items()}
-    record = {"grader": config.grader, "results": results}
+    record = {"grader": config.grader, "extraction": config.extraction, "answer_region": config.answer_region,
+              "results": results}
+    if "rule" in graded:
+        record["extraction_rules_pct"] = rule_shares(graded["rule"])
     if config.grader == "both":
         record["agreement_pct"] = agreement(graded["rule"], graded["judge"], out)
     (out / "results.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -192,6 +233,8 @@ def score(config: ScoreConfig) -> dict[str, dict]:
     if "agreement_pct" in record:
         print("rule/judge agreement (%): " + ", ".join(f"{b} {v:.1f}" for b, v in record["agreement_pct"].items())
               + f" (disagreements in {out}/disagreements.jsonl)")
+    for benchmark, shares in record.get("extraction_rules_pct", {}).items():
+        print(f"extraction rules, {benchmark}: " + ", ".join(f"{rule} {pct:.1f}%" for rule, pct in shares.items()))
     print(f"wrote {out}/graded.jsonl, results.md, results.csv, results.json")
     return results
 

@@ -130,3 +130,60 @@ def test_judge_and_both_graders_with_agreement(tmp_path, fixtures_dir):
     graders = [json.loads(line)["grader"] for line in (tmp_path / "scores" / "graded.jsonl").read_text().splitlines()]
     assert graders.count("rule") == graders.count("judge") > 0
     assert "grader: judge" in (tmp_path / "scores" / "results.md").read_text()
+
+
+def prediction_row(**fields) -> dict:
+    return {"model": "m", "benchmark": "math500", "id": "p1", "sample": 0, "seed": 42, "response": "\\boxed{2}",
+            "answer": "2", **fields}
+
+
+def test_duplicates_empty_files_and_bad_timeouts_are_errors(tmp_path):
+    write_jsonl(tmp_path / "dup" / "a.jsonl", [prediction_row(), prediction_row(response="\\boxed{3}")])
+    with pytest.raises(Long1kError, match=r"a\.jsonl line 2: duplicate prediction .* first at .*a\.jsonl line 1"):
+        score(ScoreConfig(predictions=[str(tmp_path / "dup")], out=str(tmp_path / "s1")))
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "b.jsonl").write_text("\n")
+    with pytest.raises(Long1kError, match=r"b\.jsonl: empty predictions file"):
+        score(ScoreConfig(predictions=[str(tmp_path / "empty")], out=str(tmp_path / "s2")))
+    write_jsonl(tmp_path / "ok" / "c.jsonl", [prediction_row()])
+    with pytest.raises(Long1kError, match="--timeout must be positive"):
+        score(ScoreConfig(predictions=[str(tmp_path / "ok")], out=str(tmp_path / "s3"), timeout=0))
+    with pytest.raises(Long1kError, match="--extraction must be one of full, strict"):
+        score(ScoreConfig(predictions=[str(tmp_path / "ok")], out=str(tmp_path / "s4"), extraction="loose"))
+
+
+def test_rule_shares_are_reported(tmp_path):
+    write_jsonl(tmp_path / "p" / "m" / "math500.jsonl",
+                [prediction_row(id="a"), prediction_row(id="b", response="Answer: 2"),
+                 prediction_row(id="c", response="so it is 2.")])
+    score(ScoreConfig(predictions=[str(tmp_path / "p")], out=str(tmp_path / "s")))
+    record = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert record["extraction_rules_pct"]["math500"] == {"boxed": 33.33, "statement": 33.33, "sentence_end": 33.33}
+    assert record["extraction"] == "full" and record["answer_region"] == "after_reasoning"
+
+
+GENERATIONS = SHARED / "generations"
+
+
+@pytest.mark.skipif(not GENERATIONS.is_dir(), reason="real generations (../shared/generations) not present")
+def test_real_generations_agree_with_their_authors(tmp_path):
+    """Published outputs of real models with their authors' verdicts. The GPQA authors' extractor
+    returns "E" (no answer) for some clearly stated letters ("The correct answer is D."): those rows,
+    read one by one (closing note of issue 9), are where the authors are wrong and are left out of the
+    second figure. Rows where a model gives only the option text cannot be read without the question
+    (not published) and count as disagreements."""
+    score(ScoreConfig(predictions=[str(GENERATIONS)], out=str(tmp_path / "s"), workers=2))
+    rows = [json.loads(line) for line in (tmp_path / "s" / "graded.jsonl").read_text().splitlines()]
+
+    def agreement(selected: list[dict]) -> float:
+        return 100 * sum(r["correct"] == r["expected"] for r in selected) / len(selected)
+
+    math = [r for r in rows if r["benchmark"] == "math500"]
+    gpqa = [r for r in rows if r["benchmark"] == "gpqa_diamond"]
+    authors_missed = [r for r in gpqa if r["authors_extracted"] == "E" and r["extracted"] is not None
+                      and r["correct"] != r["expected"]]
+    assert len(math) == 1442 and len(gpqa) == 2376
+    assert agreement(math) >= 99.5
+    assert agreement(gpqa) >= 94.0
+    assert len(authors_missed) <= 40
+    assert agreement([r for r in gpqa if r not in authors_missed]) >= 95.0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from long1k.scoring.extract import answer_region, extract_letter
+from long1k.scoring.extract import ExtractionOptions, answer_region, extract_letter
 from long1k.scoring.grade import grade
 from long1k.scoring.pool import Task, grade_many
 
@@ -67,6 +67,72 @@ CASES = [
     ("letter", "D", THOUGHT.format(thinking="maybe (B)?", solution="The correct option is (D)."), True),
     ("letter", "C", "After checking each option:\n\n**C**", True),
 ]
+
+# Free-form writing as real models do it (our own sentences, built on the shapes seen in published
+# outputs): (answer kind, gold, response, expected verdict, extraction rule)
+FREE_FORM = [
+    ("letter", "D", "Weighing the two effects, the answer is **D. -3.14 kJ**", True, "letter_statement"),
+    ("letter", "A", "The redshift puts it near 7 Gpc.\n\nA. 7 Gpc", True, "letter_option_line"),
+    ("letter", "A", "So the vector lies at the centre: \\boxed{A. \\, r = (0,0,0)}", True, "letter_statement"),
+    ("letter", "D", "The product formed is **3-bromobenzoic acid (D)**", True, "letter_option_line"),
+    ("letter", "D", "Answer: $D$", True, "letter_statement"),
+    ("letter", "C", "So the right answer is:\n\nC. gene conversion", True, "letter_statement"),
+    ("letter", "B", "Therefore, the formula is B. C5H8O2.", True, "letter_statement"),
+    ("letter", "A", "Hence the answer is **(A)**. Option B would be right if the charge were negative.", True,
+     "letter_statement"),
+    ("letter", "A", "It is probably option A or option C.", False, "hedge"),
+    ("letter", "C", "It is probably option A or option C.", False, "hedge"),
+    ("letter", "C", "the answer is (c).", True, "letter_statement"),
+    ("letter", "C", "Working it through, this matches option C.", True, "letter_statement"),
+    ("letter", "B", "**Why the others fail:**\n\n* **A:** too slow.\n* **C:** wrong sign.\n\n"
+     "The answer is B.", True, "letter_statement"),
+    ("letter", "A", "* **Option A:** plausible.\n* **Option D:** ruled out by symmetry.", False, "none"),
+    ("letter", "B", "Given the options:\nA. 4\nB. 6\nC. 8\nD. 10\n\nThe count is:\n\nB. 6", True,
+     "letter_statement"),
+    ("latex", "16", '```json\n{"reasoning": "...", "answer": "16",}\n```', True, "statement"),
+    ("latex", "10455", "**Final Answer:** $10,455$", True, "statement"),
+    ("latex", "16", "**Final Answer:**\n16", True, "statement"),
+    ("latex", "80", '**Final Answer:** 80 integers up to 100 have such a factor.",', True, "statement"),
+    ("latex", "9", "We check each case.\nTherefore, the answer is 9.", True, "statement"),
+    ("latex", "23", "So the GCD is 12 and the sum we want is 23.", True, "sentence_end"),
+    ("latex", "41", "The remaining values add up.\nIn total we get 41", True, "last_number"),
+    ("latex", "4", "The last step gives x = 4 and then we", False, "none"),  # stops mid-sentence
+    ("latex", "\\frac{1}{2004!}", "\\boxed{\\frac{1}{2006!}}", False, "boxed"),
+    ("latex", "\\frac{1}{2004!}", "\\boxed{\\frac{1}{2004!}}", True, "boxed"),
+    ("latex", "12", "\\boxed{12^{\\mathrm{th}} \\text{ grade}}", True, "boxed"),
+    ("latex", "7^{\\text{th}}", "\\boxed{7}", True, "boxed"),
+    ("latex", "0.333", "\\boxed{\\frac{1}{3}}", True, "boxed"),
+    ("latex", "\\frac{1}{3}", "\\boxed{0.34}", False, "boxed"),
+    ("latex", "5", "<|begin_of_thought|>\n\nwe get \\boxed{5} then", False, "answer_section_cut_off"),
+]
+
+
+@pytest.mark.parametrize(("kind", "gold", "response", "expected", "rule"), FREE_FORM)
+def test_free_form_answers(kind, gold, response, expected, rule):
+    verdict = grade(kind, gold, response)
+    assert (verdict.correct, verdict.rule) == (expected, rule), verdict
+
+
+def test_hedge_is_no_answer_with_its_reason():
+    verdict = grade("letter", "A", "It is probably option A or option C.")
+    assert verdict.extracted is None and verdict.reason == "hedge between A and C: no answer"
+
+
+def test_strict_extraction_and_answer_region_options():
+    strict = ExtractionOptions(mode="strict")
+    assert grade("latex", "9", "Therefore, the answer is 9.", strict).correct  # an explicit statement
+    assert not grade("latex", "23", "So the sum we want is 23.", strict).correct  # a sentence ending
+    assert grade("latex", "23", "So the sum we want is 23.").correct
+    cut_off = "<|begin_of_thought|>\n\nwe get \\boxed{5} then"
+    assert grade("latex", "5", cut_off, ExtractionOptions(region="anywhere")).correct
+
+
+def test_option_text_counts_when_the_row_carries_its_choices():
+    choices = (("A", "benzene"), ("B", "toluene"), ("C", "phenol"), ("D", "aniline"))
+    response = "Comparing acidities, the compound we want is phenol."
+    assert grade("letter", "C", response, ExtractionOptions(choices=choices)).rule == "choice_text"
+    assert grade("letter", "C", response, ExtractionOptions(choices=choices)).correct
+    assert grade("letter", "C", response).extracted is None  # no choices: no guess
 
 
 @pytest.mark.parametrize(("kind", "gold", "response", "expected"), CASES)
