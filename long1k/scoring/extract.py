@@ -97,12 +97,14 @@ def clean_capture(text: str) -> str:
         text = re.sub(r"[\"'`]*\s*[,}\]]*\s*$", "", text)  # JSON remains: `16",` or `"}`
         text = text.rstrip(".;:!, ").strip("$").strip()
     words = text.split()
-    if len(re.findall(r"(?<![\\A-Za-z])[A-Za-z]{3,}", text)) >= 3:  # a sentence (not LaTeX commands)
-        if _NUMBER.match(words[0]) and len(words) > 1:  # "80 positive integers ..." -> 80
-            return clean_capture(words[0])
-        tail = re.split(r"\s(?:is|are|equals|=)\s", f" {text} ")[-1].strip().rstrip(".")
-        if len(tail.split()) <= 4 and tail != text:
+    sentence = len(re.findall(r"(?<![\\A-Za-z])[A-Za-z]{3,}", text)) >= 3  # words, not LaTeX commands
+    if sentence and _NUMBER.fullmatch(words[0].rstrip(",.")):  # "80 positive integers ..." -> 80
+        return clean_capture(words[0])
+    if " is " in text:  # "in base 3 is -221" -> -221
+        tail = text.rsplit(" is ", 1)[1].strip()
+        if usable(tail) and len(tail.split()) <= 4:
             return clean_capture(tail)
+    if sentence:  # otherwise a sentence gives its last number
         numbers = _NUMBER.findall(text)
         return numbers[-1].rstrip(",.") if numbers else ""
     if _THOUSANDS.match(text):
