@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from long1k.errors import Long1kError
-from long1k.scoring.extract import Extraction, extract_integer, extract_letter, extract_math
+from long1k.scoring.extract import LETTERS, Extraction, ExtractionOptions, extract_integer, extract_letter, extract_math
 from long1k.scoring.grade import Verdict, grade_integer, grade_latex, grade_letter
 
 _MATH_JUDGE_PROMPT = (
@@ -56,7 +56,7 @@ def gold_integer(value: Any, where: str, index: int) -> int:
 
 def gold_letter(value: Any, where: str, index: int) -> str:
     text = gold_text(value, where, index).upper()
-    if text not in ("A", "B", "C", "D"):
+    if text not in LETTERS:
         raise Long1kError(f"{where} row {index}: field 'answer' is {value!r}, not a letter A-D")
     return text
 
@@ -67,8 +67,8 @@ class AnswerKind:
     instruction: str
     """What the prompt asks for, appended to the problem by the prompt template."""
     parse_gold: Callable[[Any, str, int], Any]
-    extract: Callable[[str], Extraction]
-    grade: Callable[[Any, str], Verdict]
+    extract: Callable[[str, ExtractionOptions], Extraction]
+    grade: Callable[[Any, str, ExtractionOptions], Verdict]
     judge_prompt: str
     """The judge's user prompt, with {reference} and {response}."""
 

@@ -10,15 +10,11 @@ _BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
 
 def boxed_answers(text: str) -> list[str]:
     """Contents of every balanced `\\boxed{...}` / `\\fbox{...}` in `text`, in order of appearance."""
-    return _scan(text)[0]
+    return scan_boxes(text)[0]
 
 
-def has_unclosed_box(text: str) -> bool:
-    """A box that never closes: the output was cut off while writing its answer."""
-    return _scan(text)[1]
-
-
-def _scan(text: str) -> tuple[list[str], bool]:
+def scan_boxes(text: str) -> tuple[list[str], bool]:
+    """(the balanced boxes' contents, whether a box after them never closes: output cut off mid-answer)."""
     answers = []
     position = 0
     while match := _BOX_OPEN.search(text, position):

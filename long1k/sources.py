@@ -96,7 +96,7 @@ def _load_local_file(path: Path) -> pa.Table:
     try:
         dataset = datasets.load_dataset(LOCAL_BUILDERS[path.suffix], data_files=str(path), split="train")
     except Exception as err:  # datasets wraps parse errors in several exception types
-        raise Long1kError(f"{path}: cannot read as {LOCAL_BUILDERS[path.suffix]}: {_short(err)}") from None
+        raise Long1kError(f"{path}: cannot read as {LOCAL_BUILDERS[path.suffix]}: {short_error(err)}") from None
     return dataset.data.table
 
 
@@ -107,13 +107,14 @@ def _load_hub(hub_id: str, config: str | None, split: str) -> pa.Table:
         dataset = datasets.load_dataset(hub_id, name=config, split=split)
     except Exception as err:
         raise Long1kError(
-            f"cannot load hub dataset {hub_id!r} (config {config!r}, split {split!r}): {_short(err)}. "
+            f"cannot load hub dataset {hub_id!r} (config {config!r}, split {split!r}): {short_error(err)}. "
             "Without network access pass a local file or folder instead."
         ) from None
     return dataset.data.table
 
 
-def _short(err: Exception) -> str:
+def short_error(err: Exception) -> str:
+    """The last line of an error, for a one-line message."""
     text = str(err).strip().splitlines()
     return text[-1][:300] if text else type(err).__name__
 

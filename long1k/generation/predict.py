@@ -144,7 +144,8 @@ def predict(config: PredictConfig) -> list[Path]:
     print(f"prompt template: {template.name}")
     benchmarks = {name: load_benchmark(config, name) for name in config.benchmarks}
     tokenizer = load_tokenizer(config.tokenizer or config.model)
-    prompts = {name: [template.render(tokenizer, item["problem"], item["answer_kind"], get_task(name).instruction)
+    instructions = {name: get_task(name).instruction for name in benchmarks}
+    prompts = {name: [template.render(tokenizer, item["problem"], item["answer_kind"], instructions[name])
                       for item in items] for name, items in benchmarks.items()}
     longest = max((len(tokenizer(p, add_special_tokens=False)["input_ids"]) for ps in prompts.values() for p in ps),
                   default=0)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from long1k.boxed import boxed_answers, has_unclosed_box
+from long1k.boxed import boxed_answers, scan_boxes
 from long1k.formats import FORMATS, answer_starts
 
 REASONING_ENDS = answer_starts()
@@ -134,9 +134,10 @@ def extract_math(response: str, options: ExtractionOptions = DEFAULT_OPTIONS) ->
     region = region_of(response, options)
     if region is None:
         return Extraction(None, "answer_section_cut_off")
-    if boxes := boxed_answers(region):
+    boxes, unclosed = scan_boxes(region)
+    if boxes:
         return Extraction(boxes[-1], "boxed")
-    if has_unclosed_box(region):  # cut off while writing the answer: nothing before it is the answer
+    if unclosed:  # cut off while writing the answer: nothing before it is the answer
         return Extraction(None, "unclosed_box")
     if (answer := _statement(region)) is not None:
         return Extraction(answer, "statement")

@@ -40,25 +40,40 @@ def strip_answer_text(answer: str) -> str:
     return stripped if re.search(r"\d", stripped) else answer
 
 
-def _exact_numbers_differ(gold_parsed: list, predicted: list) -> bool:
-    """True when both sides are exact numbers (no decimals) that are not equal."""
+def _exact_number(parsed: list):
+    """The parsed sympy number when it is exact (no decimals in it), else None."""
     import sympy
 
-    a, b = (next((x for x in parsed if isinstance(x, sympy.Basic)), None) for parsed in (gold_parsed, predicted))
-    if a is None or b is None or not (getattr(a, "is_number", False) and getattr(b, "is_number", False)):
-        return False
-    if a.atoms(sympy.Float) or b.atoms(sympy.Float):
+    value = next((x for x in parsed if isinstance(x, sympy.Basic)), None)
+    if value is None or not getattr(value, "is_number", False) or value.atoms(sympy.Float):
+        return None
+    return value
+
+
+def _to_float(value) -> float | None:
+    import sympy
+
+    try:
+        return float(sympy.N(value, 30))
+    except (TypeError, ValueError):  # not a plain number after all
+        return None
+
+
+def _exact_numbers_differ(gold_parsed: list, predicted: list) -> bool:
+    """True when both sides are exact numbers that differ by less than the rounding tolerance hides;
+    an equality that math-verify found by a rule of its own (10% and 10) stays."""
+    import sympy
+
+    a, b = _exact_number(gold_parsed), _exact_number(predicted)
+    if a is None or b is None:
         return False
     difference = sympy.simplify(a - b)
     if not difference.is_number or difference == 0:
         return False
-    # Only a difference small enough for the rounding tolerance to have hidden it: an equality that
-    # math-verify found by a rule of its own (10% and 10) stays.
-    try:
-        scale = max(1.0, float(abs(sympy.N(a, 30))), float(abs(sympy.N(b, 30))))
-        return float(abs(sympy.N(difference, 30))) <= 1e-4 * scale
-    except (TypeError, ValueError):  # not a plain number after all
+    values = [_to_float(abs(x)) for x in (a, b, difference)]
+    if None in values:
         return False
+    return values[2] <= 1e-4 * max(1.0, values[0], values[1])
 
 
 _PLAIN_DECIMAL = re.compile(r"^\s*-?\d+\.(\d+)\s*$")
@@ -66,18 +81,12 @@ _PLAIN_DECIMAL = re.compile(r"^\s*-?\d+\.(\d+)\s*$")
 
 def _rounds_to(decimal_text: str, exact_parsed: list) -> bool:
     """A decimal approximation (0.333) against an exact number (1/3): equal to its stated precision."""
-    import sympy
-
     match = _PLAIN_DECIMAL.match(decimal_text)
-    exact = next((x for x in exact_parsed if isinstance(x, sympy.Basic)), None)
-    if not match or exact is None or not getattr(exact, "is_number", False) or exact.atoms(sympy.Float):
+    exact = _exact_number(exact_parsed)
+    value = _to_float(exact) if match and exact is not None else None
+    if value is None:
         return False
-    try:
-        value = float(sympy.N(exact, 30))
-    except (TypeError, ValueError):
-        return False
-    places = len(match.group(1))
-    return abs(value - float(decimal_text)) <= 0.5 * 10 ** -places + 1e-12
+    return abs(value - float(decimal_text)) <= 0.5 * 10 ** -len(match.group(1)) + 1e-12
 
 
 def _verify(gold_parsed: list, predicted: list) -> tuple[bool | None, str]:
@@ -108,7 +117,7 @@ def grade_latex(gold: str, response: str, options: ExtractionOptions = DEFAULT_O
     equal, how = _verify(gold_parsed, predicted)
     if equal is None:
         return Verdict(found.answer, False, how, found.method)
-    if not equal and _rounds_to(gold_text, predicted) or not equal and _rounds_to(answer, gold_parsed):
+    if not equal and (_rounds_to(gold_text, predicted) or _rounds_to(answer, gold_parsed)):
         return Verdict(found.answer, True, f"{found.method} answer equals gold to the stated decimal places",
                        found.method)
     if equal and not (_DECIMAL.search(gold_text) or _DECIMAL.search(answer)) and \

@@ -4,6 +4,7 @@ by `$LONG1K_TASKS_DIR` (separated like PATH). Adding a benchmark is adding one s
 from __future__ import annotations
 
 import os
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,10 +62,7 @@ def prepare_rows(task: TaskSpec, rows: list[dict], where: str, seed: int = 0) ->
     if not rows:
         raise Long1kError(f"{where}: no rows")
     items = task.normalize(rows, where, seed)
-    seen: dict[str, int] = {}
-    for item in items:
-        seen[item["id"]] = seen.get(item["id"], 0) + 1
-    duplicates = [item_id for item_id, n in seen.items() if n > 1]
+    duplicates = [item_id for item_id, n in Counter(item["id"] for item in items).items() if n > 1]
     if duplicates:
         raise Long1kError(f"{where}: duplicate ids {duplicates[:5]}")
     return items

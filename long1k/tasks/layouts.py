@@ -18,11 +18,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from long1k.errors import Long1kError
+from long1k.scoring.extract import LETTERS
 
 if TYPE_CHECKING:
     from long1k.tasks.spec import TaskSpec
 
-LETTERS = ("A", "B", "C", "D")
 # Instruction lines some copies append to the problem (e.g. "Please reason step by step, and put
 # your final answer within \boxed{}."): they belong to the prompt template, not to the problem.
 _INSTRUCTION_LINE = re.compile(r"\n[^\n]*(\\boxed\{\}|reason step by step)[^\n]*\s*$", re.IGNORECASE)
@@ -59,12 +59,12 @@ def by_fields(rows: list[dict], task: TaskSpec, where: str, seed: int) -> list[d
         field, problem = _first_field(row, problem_fields, where, index)
         if field in strip:
             problem = _INSTRUCTION_LINE.sub("", problem)
+        _text(row, answer_field, where, index)  # present and not empty, or an error naming the field
         item = {
             "id": str(row[id_field]) if row.get(id_field) is not None else f"{task.name}-{index + id_start}",
             "benchmark": task.name,
             "problem": problem.strip(),
-            "answer": kind.parse_gold(row[answer_field] if _text(row, answer_field, where, index) else None,
-                                      where, index),
+            "answer": kind.parse_gold(row[answer_field], where, index),
             "answer_kind": kind.name,
         }
         item.update({k: row[k] for k in keep if row.get(k) is not None})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl
+from long1k.sources import short_error
 from long1k.tasks.spec import TaskSpec
 
 
@@ -40,7 +41,7 @@ def read_hub_rows(task: TaskSpec) -> list[dict]:
     import datasets
 
     if not task.hub_id:
-        raise Long1kError(f"task {task.name} ({task.defined_in}) names no hub id; pass --source " f"{task.name}=PATH")
+        raise Long1kError(f"task {task.name} ({task.defined_in}) names no hub id; pass --source {task.name}=PATH")
     rows = []
     for config in task.hub_configs:
         try:
@@ -48,7 +49,7 @@ def read_hub_rows(task: TaskSpec) -> list[dict]:
         except Exception as err:
             raise Long1kError(
                 f"cannot load {task.name} from the hub ({task.hub_id}, config {config}, split {task.split}): "
-                f"{str(err).strip().splitlines()[-1][:300] if str(err).strip() else type(err).__name__}. "
+                f"{short_error(err)}. "
                 f"Offline, pass --source {task.name}=PATH or --fixtures"
             ) from None
     return rows

@@ -50,10 +50,6 @@ class TaskSpec:
     def kind(self) -> AnswerKind:
         return get_answer_kind(self.answer_kind)
 
-    @property
-    def prompt_instruction(self) -> str:
-        return self.instruction if self.instruction is not None else self.kind.instruction
-
     def normalize(self, rows: list[dict], where: str, seed: int = 0) -> list[dict]:
         from long1k.tasks.layouts import LAYOUTS
 
