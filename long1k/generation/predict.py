@@ -1,23 +1,37 @@
 """`python eval/predict.py`: predictions on the prepared benchmarks, append-only and resumable.
 
-One JSONL per (model, benchmark, seed) under OUT/MODEL_NAME/; each row is one sample. A rerun
-skips the (id, sample) pairs already written, and rows are appended and flushed per chunk, so a
-killed run loses at most the chunk in flight. Data-parallel replicas: run one process per replica
-with --num_shards N --shard_index i (each writes its own file); calc_metric_lc reads them all.
+One JSONL per (model, benchmark, seed) under OUT/MODEL_NAME/; each row is one sample, written and
+flushed as soon as it is generated. A rerun skips the (id, sample) pairs already written, so a killed
+run loses at most the samples in flight; a rerun with other settings into the same folder is refused
+(long1k/generation/run_settings.py). Data-parallel replicas: one process per replica with
+--num_shards N --shard_index i (each writes its own file); calc_metric_lc reads them all.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from long1k.configs import parse_config
 from long1k.environment import library_versions
 from long1k.errors import Long1kError
-from long1k.generation.backends import EngineSettings, Sampling, make_backend
-from long1k.generation.prompts import AUTO, load_template, resolve_template_name
+from long1k.formats import get_format
+from long1k.generation.backends import BackendName, EngineSettings, make_backend
+from long1k.generation.budget import BudgetForcing, force_budget
+from long1k.generation.long_context import (
+    NATIVE_CONTEXT_FALLBACK,
+    check_context,
+    load_model_config,
+    native_context,
+    parse_rope_scaling,
+    rope_overrides,
+)
+from long1k.generation.prompts import AUTO, PromptTemplate, load_template, resolve_template_name
+from long1k.generation.run_settings import fingerprint, recorded_settings, refuse_other_settings
+from long1k.generation.sampling import SEED_STRIDE, Request, Sampling, sample_seed
+from long1k.generation.server import ClientOptions, served_model_card
 from long1k.jsonl import iter_jsonl
 from long1k.tasks import default_benchmarks, get_task
 
@@ -27,14 +41,15 @@ PRESETS = {
     # The peers' setting (s1, LIMO, SkyThought): temperature 0.6, top_p 0.95, several samples.
     "peers": {"temperature": 0.6, "top_p": 0.95, "n_samples": 8},
 }
-NATIVE_CONTEXT_FALLBACK = 32768
 
 
 @dataclass
 class PredictConfig:
-    model: str = field(default="outputs/sft/long1k_launch/final", metadata={"help": "model folder or hub id"})
+    model: str = field(default="outputs/sft/long1k_launch/final", metadata={
+        "help": "model folder or hub id (openai backend: the served model name)"})
     model_name: str | None = field(default=None, metadata={"help": "name in the results (default: folder name)"})
-    tokenizer: str | None = field(default=None, metadata={"help": "tokenizer (default: the model's)"})
+    tokenizer: str | None = field(default=None, metadata={
+        "help": "tokenizer (default: the model's; openai: the served model's weights folder, from the server)"})
     benchmarks_dir: str = field(default="outputs/benchmarks", metadata={"help": "data/prepare_benchmarks.py output"})
     benchmarks: list[str] = field(default_factory=default_benchmarks, metadata={
         "help": "which benchmarks (default: the paper's four)"})
@@ -46,11 +61,22 @@ class PredictConfig:
     preset: str | None = field(default=None, metadata={"help": "original or peers: sets temperature/top_p/n"})
     temperature: float = field(default=0.95, metadata={"help": "sampling temperature (original: 0.95)"})
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling (original: 1.0)"})
+    top_k: int = field(default=0, metadata={"help": "top-k sampling, 0 = off (sent explicitly to every backend)"})
+    min_p: float = field(default=0.0, metadata={"help": "min-p sampling, 0 = off"})
+    repetition_penalty: float = field(default=1.0, metadata={"help": "1.0 = off (a server would otherwise apply "
+                                                                     "the model's generation_config.json)"})
+    stop: list[str] = field(default_factory=list, metadata={"help": "extra stop strings"})
     max_tokens: int = field(default=30000, metadata={"help": "generation budget per sample"})
     n_samples: int = field(default=1, metadata={"help": "samples per problem and seed"})
-    seeds: list[int] = field(default_factory=lambda: [42], metadata={"help": "one run per seed"})
+    seeds: list[int] = field(default_factory=lambda: [42], metadata={
+        "help": "one run per seed; sample i of seed s has the seed s * 1000000 + i"})
     limit: int | None = field(default=None, metadata={"help": "first N problems per benchmark (smoke tests)"})
-    chunk: int = field(default=64, metadata={"help": "problems per generation call (rows are flushed after each)"})
+    chunk: int = field(default=256, metadata={"help": "vllm, hf: samples per generation call"})
+    thinking_budget: int | None = field(default=None, metadata={
+        "help": "budget forcing: at most N thinking tokens, then the thinking is closed and the model answers"})
+    extend: int = field(default=0, metadata={
+        "help": "budget forcing: suppress the end of thinking K times, appending --extend_word (s1)"})
+    extend_word: str = field(default="Wait", metadata={"help": "budget forcing: the word appended on extension"})
     tensor_parallel_size: int = field(default=1, metadata={"help": "vllm: GPUs per replica"})
     gpu_memory_utilization: float = field(default=0.9, metadata={"help": "vllm: share of GPU memory"})
     max_model_len: int | None = field(default=None, metadata={"help": "context length (default: the model's)"})
@@ -58,6 +84,11 @@ class PredictConfig:
         "help": 'JSON, e.g. {"rope_type":"yarn","factor":4.0,"original_max_position_embeddings":32768}: '
                 "required to go beyond the native context"})
     base_urls: list[str] = field(default_factory=list, metadata={"help": "openai: one or more .../v1 URLs"})
+    api_key: str | None = field(default=None, metadata={"help": "openai: bearer token (default: $OPENAI_API_KEY)"})
+    request_timeout: float = field(default=3600.0, metadata={"help": "openai: seconds to wait for one sample"})
+    max_retries: int = field(default=5, metadata={"help": "openai: retries of one request (5xx, dropped, malformed)"})
+    retry_backoff: float = field(default=2.0, metadata={"help": "openai: first wait before a retry, doubled each time"})
+    server_concurrency: int = field(default=64, metadata={"help": "openai: requests in flight per server"})
     num_shards: int = field(default=1, metadata={"help": "data-parallel replicas in all"})
     shard_index: int = field(default=0, metadata={"help": "this replica's index"})
 
@@ -69,29 +100,43 @@ class PredictConfig:
         for key, value in PRESETS[self.preset].items():
             setattr(self, key, value)
 
+    def validate(self) -> None:
+        """Every counting option checked before any work, as one message."""
+        problems = []
+        if self.n_samples < 1 or self.n_samples >= SEED_STRIDE:
+            problems.append(f"--n_samples must lie in [1, {SEED_STRIDE})")
+        if self.chunk < 1:
+            problems.append("--chunk must be >= 1")
+        if self.limit is not None and self.limit < 1:
+            problems.append("--limit must be >= 1 (leave it out for every problem)")
+        if not self.seeds or any(s < 0 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
+            problems.append("--seeds must be one or more distinct integers >= 0")
+        if self.num_shards < 1 or not 0 <= self.shard_index < self.num_shards:
+            problems.append("--shard_index must lie in [0, --num_shards)")
+        if self.tensor_parallel_size < 1 or not 0 < self.gpu_memory_utilization <= 1:
+            problems.append("--tensor_parallel_size must be >= 1 and --gpu_memory_utilization in (0, 1]")
+        if self.extend and self.thinking_budget is None:
+            problems.append("--extend needs --thinking_budget (the cap the extensions stay under)")
+        if self.thinking_budget is not None and not 1 <= self.thinking_budget < self.max_tokens:
+            problems.append("--thinking_budget must lie in [1, --max_tokens): the answer needs tokens too")
+        if not self.benchmarks:
+            problems.append("--benchmarks names no benchmark")
+        if problems:
+            raise Long1kError("; ".join(problems))
 
-def native_context(model: str) -> int:
-    from transformers import AutoConfig
-
-    try:
-        return int(AutoConfig.from_pretrained(model).max_position_embeddings)
-    except (OSError, ValueError, AttributeError):
-        return NATIVE_CONTEXT_FALLBACK
+    def sampling(self) -> Sampling:
+        return Sampling(self.temperature, self.top_p, self.top_k, self.min_p, self.repetition_penalty,
+                        self.max_tokens, tuple(self.stop))
 
 
-def check_context(config: PredictConfig, longest_prompt: int, native: int) -> int:
-    """The context length to run with; beyond the native window only with explicit rope scaling."""
-    needed = longest_prompt + config.max_tokens
-    length = config.max_model_len or native
-    if length > native and not config.rope_scaling:
-        raise Long1kError(
-            f"--max_model_len {length} exceeds the model's native context {native}; the original evaluation's "
-            f"40960 on a 32768 model ran past the trained positions (risking NaNs and degraded output). Name "
-            "the extension explicitly with --rope_scaling, or lower --max_tokens")
-    if needed > length:
-        raise Long1kError(f"the longest prompt ({longest_prompt} tokens) + --max_tokens {config.max_tokens} = "
-                          f"{needed} exceeds the context {length}; lower --max_tokens or pass --rope_scaling")
-    return length
+def budget_forcing(config: PredictConfig, template: PromptTemplate) -> BudgetForcing | None:
+    if config.thinking_budget is None:
+        return None
+    if template.reasoning_format is None:
+        raise Long1kError(f"--thinking_budget needs a template with a reasoning section (deepseek-qwen, s1, think, "
+                          f"or a YAML template naming its reasoning_format); {template.name!r} has none")
+    return BudgetForcing.for_format(get_format(template.reasoning_format), config.thinking_budget, config.extend,
+                                    config.extend_word)
 
 
 def load_benchmark(config: PredictConfig, name: str) -> list[dict]:
@@ -112,9 +157,10 @@ def output_path(config: PredictConfig, model_name: str, benchmark: str, seed: in
     return Path(config.out) / model_name / f"{benchmark}_seed{seed}{shard}.jsonl"
 
 
-def done_keys(path: Path) -> set[tuple[str, int]]:
-    """(id, sample) pairs already written; a torn last line (killed mid-write) is ignored."""
-    keys = set()
+def written_rows(path: Path) -> tuple[set[tuple[str, int]], set[str | None]]:
+    """(id, sample) pairs already written and the settings fingerprints they carry; a torn last line
+    (killed mid-write) is ignored."""
+    keys, prints = set(), set()
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
@@ -122,7 +168,8 @@ def done_keys(path: Path) -> set[tuple[str, int]]:
             except json.JSONDecodeError:
                 continue
             keys.add((str(row["id"]), int(row["sample"])))
-    return keys
+            prints.add(row.get("settings"))
+    return keys, prints
 
 
 def drop_torn_tail(path: Path) -> None:
@@ -134,78 +181,160 @@ def drop_torn_tail(path: Path) -> None:
         path.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
+def served_tokenizer(config: PredictConfig) -> str:
+    """The tokenizer of a served model: --tokenizer, else the model name if it loads, else the weights
+    folder the server reports (vLLM's /models `root`)."""
+    from long1k.tokenizer import load_tokenizer
+
+    if config.tokenizer:
+        return config.tokenizer
+    try:
+        load_tokenizer(config.model)
+        return config.model
+    except Long1kError:
+        pass
+    card = served_model_card(config.base_urls, config.model, api_key_of(config))
+    root = (card or {}).get("root")
+    if root and root != config.model:
+        try:
+            load_tokenizer(root)
+            return root
+        except Long1kError:
+            pass
+    raise Long1kError(f"--model {config.model!r} is a served model name, and neither it nor the server's weights "
+                      f"folder ({root or 'not reported'}) gives a tokenizer here: pass --tokenizer (the model's folder "
+                      "or hub id), which renders the prompts with the model's chat template")
+
+
+def api_key_of(config: PredictConfig) -> str:
+    return config.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+
+
+def engine_context(config: PredictConfig, rope: dict | None) -> tuple[int, dict | None]:
+    """The model's native context and the config override that extends it (engines long1k starts);
+    for a server, the context it was started with."""
+    if config.backend == BackendName.OPENAI.value:
+        card = served_model_card(config.base_urls, config.model, api_key_of(config)) or {}
+        if rope:
+            raise Long1kError("--rope_scaling applies to engines long1k starts; a server's context is set when it "
+                              "starts: vllm serve MODEL --max-model-len N --hf-overrides JSON, with the JSON that "
+                              "`python -m long1k predict --backend hf --rope_scaling ...` writes to its manifest")
+        return int(card.get("max_model_len") or NATIVE_CONTEXT_FALLBACK), None
+    model_config = load_model_config(config.model)
+    if model_config is None:
+        return NATIVE_CONTEXT_FALLBACK, None
+    return native_context(model_config), rope_overrides(model_config, rope) if rope else None
+
+
 def predict(config: PredictConfig) -> list[Path]:
     from long1k.tokenizer import load_tokenizer
 
     config.apply_preset()
-    if config.num_shards < 1 or not 0 <= config.shard_index < config.num_shards:
-        raise Long1kError("--shard_index must lie in [0, --num_shards)")
+    config.validate()
+    sampling = config.sampling()
     template = load_template(resolve_template_name(config.template, config.model))
+    budget = budget_forcing(config, template)
     print(f"prompt template: {template.name}")
     benchmarks = {name: load_benchmark(config, name) for name in config.benchmarks}
-    tokenizer = load_tokenizer(config.tokenizer or config.model)
+    serving = config.backend == BackendName.OPENAI.value
+    tokenizer_name = served_tokenizer(config) if serving else config.tokenizer or config.model
+    tokenizer = load_tokenizer(tokenizer_name)
     instructions = {name: get_task(name).instruction for name in benchmarks}
     prompts = {name: [template.render(tokenizer, item["problem"], item["answer_kind"], instructions[name])
                       for item in items] for name, items in benchmarks.items()}
     longest = max((len(tokenizer(p, add_special_tokens=False)["input_ids"]) for ps in prompts.values() for p in ps),
                   default=0)
-    context = check_context(config, longest, native_context(config.model))
+    rope = parse_rope_scaling(config.rope_scaling)
+    native, overrides = engine_context(config, rope)
+    context = check_context(longest, config.max_tokens, native, config.max_model_len, rope)
     model_name = config.model_name or Path(config.model.rstrip("/")).name
-    settings = EngineSettings(model=config.model, tokenizer=config.tokenizer,
-                              tensor_parallel_size=config.tensor_parallel_size,
-                              gpu_memory_utilization=config.gpu_memory_utilization, max_model_len=context,
-                              rope_scaling=json.loads(config.rope_scaling) if config.rope_scaling else None,
-                              base_urls=tuple(config.base_urls))
-    manifest = {"model": config.model, "model_name": model_name, "template": asdict(template),
-                "config": asdict(config), "context": context, "versions": library_versions()}
+    settings = {"model": config.model, "tokenizer": tokenizer_name, "template": asdict(template),
+                "sampling": sampling.as_dict(), "budget_forcing": budget.as_dict() if budget else None,
+                "config_overrides": overrides}
     folder = Path(config.out) / model_name
+    if any(p.stat().st_size for p in folder.glob("*.jsonl")):
+        refuse_other_settings(folder, settings, set(recorded_settings(folder)))
+    client = ClientOptions(config.request_timeout, config.max_retries, config.retry_backoff, config.server_concurrency)
+    engine = EngineSettings(model=config.model, tokenizer=tokenizer_name,
+                            tensor_parallel_size=config.tensor_parallel_size,
+                            gpu_memory_utilization=config.gpu_memory_utilization, max_model_len=context,
+                            config_overrides=overrides, base_urls=tuple(config.base_urls), api_key=api_key_of(config),
+                            client=client)
+    manifest = {"model": config.model, "model_name": model_name, "fingerprint": fingerprint(settings),
+                "settings": settings, "config": {**asdict(config), "api_key": None}, "context": context,
+                "client": asdict(client) if serving else None, "versions": library_versions()}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"run_manifest.shard{config.shard_index}.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
+    run = Run(config, model_name, settings, budget, engine)
     written = []
-    backend = None
     for seed in config.seeds:
         for name, items in benchmarks.items():
             path = output_path(config, model_name, name, seed)
-            drop_torn_tail(path)
-            done = done_keys(path)
-            todo = [(item, prompt) for item, prompt in zip(items, prompts[name], strict=True)
-                    if any((str(item["id"]), s) not in done for s in range(config.n_samples))]
-            print(f"{name} seed {seed}: {len(items) - len(todo)} of {len(items)} problems already done -> {path}")
-            if todo and backend is None:
-                backend = make_backend(config.backend, settings, seed)
-            generate_into(path, todo, done, backend, config, seed, name)
             written.append(path)
+            drop_torn_tail(path)
+            done, prints = written_rows(path)
+            refuse_other_settings(folder, settings, prints, where=path)
+            jobs = [(item, prompt, sample) for item, prompt in zip(items, prompts[name], strict=True)
+                    for sample in range(config.n_samples) if (str(item["id"]), sample) not in done]
+            print(f"{name} seed {seed}: {len(items) * config.n_samples - len(jobs)} of "
+                  f"{len(items) * config.n_samples} samples already done -> {path}")
+            if jobs:
+                run.generate_into(path, jobs, seed, name, sampling)
     return written
 
 
-def generate_into(path: Path, todo: list[tuple[dict, str]], done: set[tuple[str, int]], backend,
-                  config: PredictConfig, seed: int, benchmark: str) -> None:
-    from tqdm import tqdm
+class Run:
+    """Generation of the missing samples, row by row, with the settings of one configuration."""
 
-    sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.n_samples, seed)
-    with path.open("a", encoding="utf-8") as handle, tqdm(total=len(todo), desc=f"{benchmark} seed {seed}",
-                                                          unit="problem") as bar:
-        for start in range(0, len(todo), config.chunk):
-            chunk = todo[start : start + config.chunk]
-            started = time.perf_counter()
-            generations = backend.generate([prompt for _, prompt in chunk], sampling)
-            seconds = time.perf_counter() - started
-            for (item, prompt), samples in zip(chunk, generations, strict=True):
-                for sample, generation in enumerate(samples):
-                    if (str(item["id"]), sample) in done:
-                        continue
-                    handle.write(json.dumps({
-                        "model": config.model_name or Path(config.model.rstrip("/")).name,
-                        "benchmark": benchmark, "id": item["id"], "sample": sample, "seed": seed,
-                        "problem": item["problem"], "prompt": prompt, "response": generation.text,
-                        "answer": item["answer"], "answer_kind": item["answer_kind"],
-                        **({"choices": item["choices"]} if item.get("choices") else {}),
-                        "finish_reason": generation.finish_reason, "response_tokens": generation.tokens,
-                        "seconds": round(seconds / len(chunk), 3),
-                    }, ensure_ascii=False) + "\n")
-            handle.flush()
-            bar.update(len(chunk))
+    def __init__(self, config: PredictConfig, model_name: str, settings: dict, budget: BudgetForcing | None,
+                 engine: EngineSettings):
+        self.config, self.model_name, self.budget, self.engine_settings = config, model_name, budget, engine
+        self.fingerprint = fingerprint(settings)
+        self.backend = None
+
+    def engine(self, seed: int):
+        """The backend, started on first use (not at all when every sample is already written)."""
+        if self.backend is None:
+            self.backend = make_backend(self.config.backend, self.engine_settings, seed)
+        return self.backend
+
+    def completions(self, backend, requests: list[Request]):
+        """(index, generation, extra row fields) as samples finish."""
+        if self.budget is None:
+            for index, generation in backend.generate(requests):
+                yield index, generation, {}
+        else:
+            for index, forced in force_budget(backend, requests, self.budget):
+                yield index, forced.generation, forced.fields()
+
+    def generate_into(self, path: Path, jobs: list[tuple[dict, str, int]], seed: int, benchmark: str,
+                      sampling: Sampling) -> None:
+        from tqdm import tqdm
+
+        backend = self.engine(seed)
+        size = len(jobs) if getattr(backend, "streams", False) else self.config.chunk
+        with path.open("a", encoding="utf-8") as handle, tqdm(total=len(jobs), desc=f"{benchmark} seed {seed}",
+                                                              unit="sample") as bar:
+            for start in range(0, len(jobs), size):
+                chunk = jobs[start : start + size]
+                requests = [Request(prompt, sample_seed(seed, sample), sampling) for _, prompt, sample in chunk]
+                for index, generation, extra in self.completions(backend, requests):
+                    item, prompt, sample = chunk[index]
+                    handle.write(json.dumps(self.row(item, prompt, sample, seed, benchmark, generation, extra),
+                                            ensure_ascii=False) + "\n")
+                    handle.flush()
+                    bar.update(1)
+
+    def row(self, item: dict, prompt: str, sample: int, seed: int, benchmark: str, generation, extra: dict) -> dict:
+        return {
+            "model": self.model_name, "benchmark": benchmark, "id": item["id"], "sample": sample, "seed": seed,
+            "sample_seed": sample_seed(seed, sample), "settings": self.fingerprint,
+            "problem": item["problem"], "prompt": prompt, "response": generation.text,
+            "answer": item["answer"], "answer_kind": item["answer_kind"],
+            **({"choices": item["choices"]} if item.get("choices") else {}),
+            "finish_reason": generation.finish_reason, "response_tokens": generation.tokens, **extra,
+        }
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,6 +27,8 @@ class PromptTemplate:
     user: str = "{problem}\n\n{instruction}"
     assistant_prefix: str = ""  # text the answer is forced to start with
     instructions: dict = field(default_factory=dict)  # answer kind -> instruction replacing the default
+    reasoning_format: str | None = None
+    """The reasoning format the prompt asks for (budget forcing closes its thinking); None: no reasoning section."""
 
     def instruction_for(self, answer_kind: str, task_instruction: str | None = None) -> str:
         """The template's own instruction for the kind, else the task's, else the kind's."""
@@ -51,7 +53,8 @@ class PromptTemplate:
 
 
 def format_template(fmt: ReasoningFormat) -> PromptTemplate:
-    return PromptTemplate(fmt.template_name, system=fmt.system_prompt, assistant_prefix=fmt.prefill)
+    return PromptTemplate(fmt.template_name, system=fmt.system_prompt, assistant_prefix=fmt.prefill,
+                          reasoning_format=fmt.name)
 
 
 TEMPLATES: dict[str, PromptTemplate] = {
@@ -70,7 +73,7 @@ def resolve_template_name(name: str, model: str) -> str:
 
 def load_template(name_or_path: str) -> PromptTemplate:
     """A named template, or a YAML file with `system`, `user` ({problem}, {instruction}),
-    `assistant_prefix` and `instructions` (per answer kind)."""
+    `assistant_prefix`, `instructions` (per answer kind) and `reasoning_format` (a long1k format name)."""
     if name_or_path in TEMPLATES:
         return TEMPLATES[name_or_path]
     path = Path(name_or_path)
@@ -80,11 +83,14 @@ def load_template(name_or_path: str) -> PromptTemplate:
         spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         raise Long1kError(f"{path}: not valid YAML: {err}") from None
-    unknown = set(spec) - {"system", "user", "assistant_prefix", "instructions"}
+    unknown = set(spec) - {"system", "user", "assistant_prefix", "instructions", "reasoning_format"}
     if unknown:
         raise Long1kError(f"{path}: unknown template keys {sorted(unknown)}")
     user = spec.get("user", "{problem}\n\n{instruction}")
     if "{problem}" not in user:
         raise Long1kError(f"{path}: 'user' must contain {{problem}}")
+    fmt = spec.get("reasoning_format")
+    if fmt is not None:
+        get_format(fmt)
     return PromptTemplate(path.stem, spec.get("system"), user, spec.get("assistant_prefix", ""),
-                          dict(spec.get("instructions") or {}))
+                          dict(spec.get("instructions") or {}), fmt)

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from long1k.answer_kinds import get_answer_kind
-from long1k.generation.backends import EngineSettings, Sampling, make_backend
+from long1k.generation.backends import EngineSettings, make_backend
+from long1k.generation.sampling import Request, Sampling
 from long1k.scoring.extract import REASONING_ENDS, answer_region
 from long1k.scoring.grade import Verdict
 
@@ -63,6 +64,8 @@ def judge_all(rows: list[dict], settings: JudgeSettings) -> list[Verdict]:
     engine = EngineSettings(model=settings.model, tokenizer=settings.tokenizer,
                             tensor_parallel_size=settings.tensor_parallel_size, base_urls=settings.base_urls)
     backend = make_backend(settings.backend, engine, seed=0)
-    outputs = backend.generate(prompts, Sampling(temperature=0.0, top_p=1.0, max_tokens=settings.max_tokens, n=1,
-                                                 seed=0))
-    return [parse_verdict(samples[0].text) for samples in outputs]
+    sampling = Sampling(temperature=0.0, max_tokens=settings.max_tokens)
+    verdicts: list[Verdict | None] = [None] * len(rows)
+    for index, generation in backend.generate([Request(prompt, 0, sampling) for prompt in prompts]):
+        verdicts[index] = parse_verdict(generation.text)
+    return verdicts

@@ -1,29 +1,20 @@
-"""eval/predict.py: the hf backend on a tiny model, resume after a kill, the context guard, the vLLM
-argument construction, the OpenAI-compatible backend against a local server, templates."""
+"""eval/predict.py: the hf backend on a tiny model, resume after a kill, one configuration per
+folder, option validation, templates."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 import yaml
 
 from long1k.errors import Long1kError
-from long1k.generation.backends import (
-    EngineSettings,
-    OpenAIBackend,
-    Sampling,
-    make_backend,
-    vllm_engine_kwargs,
-    vllm_sampling_kwargs,
-)
-from long1k.generation.predict import PredictConfig, check_context, predict
+from long1k.generation.predict import PredictConfig, predict
 from long1k.generation.prompts import TEMPLATES, load_template
 from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.scoring.report import ScoreConfig, score
 
-FIELDS = {"benchmark", "id", "sample", "seed", "prompt", "response", "answer", "finish_reason", "response_tokens"}
+FIELDS = {"benchmark", "id", "sample", "seed", "sample_seed", "settings", "prompt", "response", "answer",
+          "finish_reason", "response_tokens"}
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +24,8 @@ def benchmarks(tmp_path_factory, fixtures_dir) -> Path:
     return folder
 
 
-def config(tiny_model, benchmarks, out, **overrides) -> PredictConfig:
-    options = {"model": str(tiny_model), "backend": "hf", "benchmarks_dir": str(benchmarks), "out": str(out),
+def config(tiny_model, bench_dir, out, **overrides) -> PredictConfig:
+    options = {"model": str(tiny_model), "backend": "hf", "benchmarks_dir": str(bench_dir), "out": str(out),
                "max_tokens": 6, "limit": 2, "seeds": [1, 2], "benchmarks": ["math500", "gpqa_diamond"]}
     options.update(overrides)
     return PredictConfig(**options)
@@ -51,7 +42,10 @@ def test_hf_predictions_resume_and_score(tiny_model, benchmarks, tmp_path):
     assert len(rows) == 4 and all(set(r) >= FIELDS for r in rows)  # 2 problems x 2 samples
     assert {r["finish_reason"] for r in rows} <= {"stop", "length"}
     manifest = json.loads((tmp_path / "p" / "tiny-model" / "run_manifest.shard0.json").read_text())
-    assert manifest["template"]["name"] == "deepseek-qwen" and manifest["config"]["temperature"] == 0.95
+    assert manifest["settings"]["template"]["name"] == "deepseek-qwen"
+    assert manifest["settings"]["sampling"] == {"temperature": 0.95, "top_p": 1.0, "top_k": 0, "min_p": 0.0,
+                                                "repetition_penalty": 1.0, "max_tokens": 6, "stop": []}
+    assert {r["settings"] for r in rows} == {manifest["fingerprint"]}
 
     # A killed run: the last row torn mid-write, another never written. The rerun fills in only those.
     lines = paths[0].read_text().splitlines()
@@ -66,70 +60,6 @@ def test_hf_predictions_resume_and_score(tiny_model, benchmarks, tmp_path):
     results = score(ScoreConfig(predictions=[str(tmp_path / "p")], out=str(tmp_path / "s")))["rule"]
     assert set(results["tiny-model"]) == {"math500", "gpqa_diamond"}
     assert results["tiny-model"]["math500"]["samples_per_question"] == 4  # 2 seeds x 2 samples
-
-
-def test_context_guard():
-    cfg = PredictConfig(max_tokens=35768, max_model_len=40960)
-    with pytest.raises(Long1kError, match="exceeds the model's native context 32768"):
-        check_context(cfg, 500, native=32768)
-    cfg.rope_scaling = '{"rope_type": "yarn", "factor": 2.0, "original_max_position_embeddings": 32768}'
-    assert check_context(cfg, 500, native=32768) == 40960
-    with pytest.raises(Long1kError, match="exceeds the context 32768"):
-        check_context(PredictConfig(max_tokens=32500), 500, native=32768)
-
-
-def test_vllm_arguments():
-    settings = EngineSettings(model="m", tensor_parallel_size=2, gpu_memory_utilization=0.85, max_model_len=32768,
-                              rope_scaling={"rope_type": "yarn", "factor": 2.0})
-    engine = vllm_engine_kwargs(settings, seed=42)
-    assert engine == {"model": "m", "tokenizer": "m", "tensor_parallel_size": 2, "gpu_memory_utilization": 0.85,
-                      "dtype": "auto", "seed": 42, "trust_remote_code": False, "max_model_len": 32768,
-                      "hf_overrides": {"rope_scaling": {"rope_type": "yarn", "factor": 2.0}}}
-    assert vllm_sampling_kwargs(Sampling(0.95, 1.0, 35768, 1, 42)) == {
-        "n": 1, "temperature": 0.95, "top_p": 1.0, "max_tokens": 35768, "seed": 42, "skip_special_tokens": False}
-    with pytest.raises(Long1kError, match="needs vLLM"):
-        make_backend("vllm", settings, 42)
-    with pytest.raises(Long1kError, match="unknown backend"):
-        make_backend("tgi", settings, 42)
-
-
-class FakeCompletions(BaseHTTPRequestHandler):
-    seen: list = []
-
-    def do_POST(self):  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeCompletions.seen.append((self.server.server_port, body))
-        reply = {"choices": [{"index": i, "text": f"\\boxed{{{i}}}", "finish_reason": "length" if i else "stop"}
-                             for i in range(body["n"])], "usage": {"completion_tokens": 3 * body["n"]}}
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_openai_backend_spreads_prompts_over_servers():
-    servers = [HTTPServer(("127.0.0.1", 0), FakeCompletions) for _ in range(2)]
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
-    for thread in threads:
-        thread.start()
-    try:
-        urls = tuple(f"http://127.0.0.1:{s.server_port}/v1" for s in servers)
-        backend = OpenAIBackend(EngineSettings(model="served", base_urls=urls), seed=0)
-        out = backend.generate(["p0", "p1", "p2", "p3"], Sampling(0.6, 0.95, 100, 2, 7))
-    finally:
-        for server in servers:
-            server.shutdown()
-    assert [[g.text for g in samples] for samples in out] == [["\\boxed{0}", "\\boxed{1}"]] * 4
-    assert [g.finish_reason for g in out[0]] == ["stop", "length"] and out[0][0].tokens == 3
-    ports = {port for port, _ in FakeCompletions.seen}
-    assert ports == {s.server_port for s in servers}
-    assert all(body["seed"] == 7 and body["top_p"] == 0.95 and body["model"] == "served"
-               for _, body in FakeCompletions.seen)
 
 
 def test_templates(tmp_path, tokenizer):
@@ -159,5 +89,53 @@ def test_auto_template_follows_the_format_the_model_was_trained_on(tiny_model, b
     (path,) = predict(PredictConfig(model=str(model), backend="hf", benchmarks_dir=str(benchmarks),
                                     out=str(tmp_path / "p"), max_tokens=4, limit=1, seeds=[1], benchmarks=["math500"]))
     manifest = json.loads((tmp_path / "p" / "s1-model" / "run_manifest.shard0.json").read_text())
-    assert manifest["template"]["name"] == "s1"
+    assert manifest["settings"]["template"]["name"] == "s1"
     assert read(path)[0]["prompt"].endswith("<|im_start|>assistant\n<|im_start|>think\n")
+
+
+def test_a_folder_is_one_configuration(tiny_model, benchmarks, tmp_path):
+    """Rerunning into the same folder with another temperature, template or budget is refused with a
+    message that says how to keep both; more seeds or samples with the same settings are accepted."""
+    out = tmp_path / "p"
+    predict(config(tiny_model, benchmarks, out, seeds=[1], benchmarks=["math500"]))
+    with pytest.raises(Long1kError, match=r"other settings \(sampling.temperature: 0.95 -> 0.6\).*--model_name"):
+        predict(config(tiny_model, benchmarks, out, seeds=[1], benchmarks=["math500"], temperature=0.6))
+    with pytest.raises(Long1kError, match=r"template.name: \"deepseek-qwen\" -> \"s1\""):
+        predict(config(tiny_model, benchmarks, out, seeds=[2], benchmarks=["aime24"], template="s1"))
+    with pytest.raises(Long1kError, match="budget_forcing"):
+        predict(config(tiny_model, benchmarks, out, seeds=[1], benchmarks=["math500"], template="deepseek-qwen",
+                       thinking_budget=3))
+    # the same settings, more seeds and samples: extended, not refused
+    paths = predict(config(tiny_model, benchmarks, out, seeds=[1, 2], benchmarks=["math500"], n_samples=2))
+    assert [len(read(p)) for p in paths] == [4, 4]
+    # the suggested way to keep both works
+    predict(config(tiny_model, benchmarks, out, seeds=[1], benchmarks=["math500"], temperature=0.6,
+                   model_name="tiny-model-2"))
+    # rows without a fingerprint (an older long1k) cannot be checked: refused too
+    legacy = out / "old-model" / "math500_seed1.jsonl"
+    legacy.parent.mkdir()
+    row = read(paths[0])[0]
+    row.pop("settings")
+    legacy.write_text(json.dumps(row) + "\n")
+    with pytest.raises(Long1kError, match="without a settings fingerprint"):
+        predict(config(tiny_model, benchmarks, out, seeds=[1], benchmarks=["math500"], model_name="old-model"))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"max_tokens": 0}, "max_tokens must be >= 1"),
+    ({"chunk": 0}, "--chunk must be >= 1"),
+    ({"n_samples": 0}, "--n_samples must lie in"),
+    ({"limit": 0}, "--limit must be >= 1"),
+    ({"temperature": -0.1}, "temperature must be >= 0"),
+    ({"top_p": 0.0}, "top_p must lie in"),
+    ({"seeds": [1, 1]}, "distinct integers"),
+    ({"extend": 2}, "--extend needs --thinking_budget"),
+    ({"thinking_budget": 6}, r"--thinking_budget must lie in \[1, --max_tokens\)"),
+    ({"template": "chat", "thinking_budget": 3}, "needs a template with a reasoning section"),
+    ({"rope_scaling": '{"rope_type": "yarn"}'}, "needs a factor > 1"),
+    ({"rope_scaling": "yarn"}, "not valid JSON"),
+])
+def test_bad_options_are_one_line_errors(tiny_model, benchmarks, tmp_path, overrides, message):
+    with pytest.raises(Long1kError, match=message):
+        predict(config(tiny_model, benchmarks, tmp_path / "p", **overrides))
+    assert not (tmp_path / "p").exists()  # refused before any work
