@@ -69,10 +69,22 @@ def kind_of_benchmark(row: dict, path: Path, line_number: int) -> str:
     return task.answer_kind
 
 
+def check_one_configuration(prints: dict[str, str], row: dict, where: str) -> None:
+    """A model's scores average one configuration: rows made with other settings (another template,
+    sampling or budget, which predict records as a fingerprint) are an error, not a mixture."""
+    prints.setdefault(row["settings"], where)
+    if len(prints) > 1:
+        (first, first_at), (other, other_at) = list(prints.items())[:2]
+        raise Long1kError(f"model {row['model']!r} mixes predictions made with different settings: {first_at} "
+                          f"(settings {first}) and {other_at} (settings {other}); score them apart (another "
+                          "--model_name or folder per configuration)")
+
+
 def load_predictions(files: list[Path]) -> list[dict]:
     """Every prediction row, checked: required fields, a known answer kind, a gold answer, no duplicates."""
     rows = []
     seen: dict[tuple, str] = {}
+    configurations: dict[str, dict[str, str]] = {}  # model -> settings fingerprint -> where first seen
     for path in files:
         before = len(rows)
         for line_number, row in iter_jsonl(path):
@@ -93,6 +105,8 @@ def load_predictions(files: list[Path]) -> list[dict]:
                 raise Long1kError(f"{path} line {line_number}: duplicate prediction (model, benchmark, id, seed, "
                                   f"sample) = {key}; first at {seen[key]}")
             seen[key] = f"{path} line {line_number}"
+            if row.get("settings"):
+                check_one_configuration(configurations.setdefault(row["model"], {}), row, seen[key])
             rows.append(row)
         if len(rows) == before:
             raise Long1kError(f"{path}: empty predictions file (no rows)")

@@ -49,10 +49,20 @@ def read_hub_rows(task: TaskSpec) -> list[dict]:
         except Exception as err:
             raise Long1kError(
                 f"cannot load {task.name} from the hub ({task.hub_id}, config {config}, split {task.split}): "
-                f"{short_error(err)}. "
+                f"{short_error(err)}.{gated_hint(task, err)} "
                 f"Offline, pass --source {task.name}=PATH or --fixtures"
             ) from None
     return rows
+
+
+def gated_hint(task: TaskSpec, err: Exception) -> str:
+    """What to do about a gated dataset, when the error says or suggests that access was refused."""
+    text = str(err).lower()
+    refused = any(word in text for word in ("401", "403", "cannot be accessed", "authenticat", "unauthorized"))
+    if "gated" not in text and not (task.gated and refused):
+        return ""
+    return (f" {task.hub_id} is gated on the hub: accept its terms at https://huggingface.co/datasets/{task.hub_id} "
+            "while logged in there, and log in here (`hf auth login` or HF_TOKEN).")
 
 
 def fixture_file(task: TaskSpec) -> Path:

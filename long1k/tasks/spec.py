@@ -28,7 +28,7 @@ from long1k.configs import load_yaml_recipe
 from long1k.errors import Long1kError
 
 KEYS = {"name", "description", "answer_kind", "default", "instruction", "hub", "layout", "fields", "fixture"}
-HUB_KEYS = {"id", "configs", "split"}
+HUB_KEYS = {"id", "configs", "split", "gated"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class TaskSpec:
     hub_id: str | None = None
     hub_configs: tuple[str | None, ...] = (None,)
     split: str = "test"
+    gated: bool = False
+    """The hub dataset needs its terms accepted and a login (GPQA)."""
     layout: str = "fields"
     fields: dict = field(default_factory=dict)
     fixture: dict = field(default_factory=dict)
@@ -73,7 +75,8 @@ def task_from_yaml(path: Path) -> TaskSpec:
     task = TaskSpec(
         name=str(spec["name"]), answer_kind=str(spec["answer_kind"]), description=spec.get("description") or "",
         default=bool(spec.get("default", False)), instruction=spec.get("instruction"), hub_id=hub.get("id"),
-        hub_configs=tuple(hub.get("configs") or [None]), split=hub.get("split", "test"), layout=layout,
+        hub_configs=tuple(hub.get("configs") or [None]), split=hub.get("split", "test"),
+        gated=bool(hub.get("gated", False)), layout=layout,
         fields=dict(spec.get("fields") or {}), fixture=dict(spec.get("fixture") or {}), defined_in=str(path))
     try:
         task.kind  # noqa: B018 (checked here, so that a typo is reported with its file)

@@ -150,6 +150,12 @@ def test_duplicates_empty_files_and_bad_timeouts_are_errors(tmp_path):
         score(ScoreConfig(predictions=[str(tmp_path / "ok")], out=str(tmp_path / "s3"), timeout=0))
     with pytest.raises(Long1kError, match="--extraction must be one of full, strict"):
         score(ScoreConfig(predictions=[str(tmp_path / "ok")], out=str(tmp_path / "s4"), extraction="loose"))
+    # two configurations of one model (files copied together by hand) are not averaged
+    write_jsonl(tmp_path / "mixed" / "m" / "math500_seed42.jsonl", [prediction_row(settings="aaaa")])
+    write_jsonl(tmp_path / "mixed" / "m" / "math500_seed43.jsonl", [prediction_row(seed=43, settings="bbbb")])
+    with pytest.raises(Long1kError, match=r"mixes predictions made with different settings: .*seed42.* \(settings "
+                                          r"aaaa\) and .*seed43.*\(settings bbbb\)"):
+        score(ScoreConfig(predictions=[str(tmp_path / "mixed")], out=str(tmp_path / "s5")))
 
 
 def test_rule_shares_are_reported(tmp_path):

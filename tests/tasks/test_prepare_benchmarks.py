@@ -81,3 +81,24 @@ def test_real_benchmark_files_in_their_original_schemas(tmp_path):
         first, second = read(tmp_path / "a" / f"{name}.jsonl"), read(tmp_path / "b" / f"{name}.jsonl")
         assert sorted(r["answer"] for r in first) == sorted(r["answer"] for r in second)
         assert not any("boxed" in r["problem"] for r in first)
+
+
+def test_gated_gpqa_says_to_log_in_and_accept_its_terms(monkeypatch):
+    """The hub's refusal, as datasets 4 words it, becomes instructions (and GPQA is marked gated)."""
+    import datasets
+    from datasets.exceptions import DatasetNotFoundError
+
+    from long1k.tasks.reading import read_hub_rows
+
+    def refuse(path, **kwargs):
+        raise DatasetNotFoundError(f"Dataset '{path}' doesn't exist on the Hub or cannot be accessed.")
+
+    monkeypatch.setattr(datasets, "load_dataset", refuse)
+    task = get_task("gpqa_diamond")
+    assert task.gated
+    with pytest.raises(Long1kError, match=r"Idavidrein/gpqa is gated on the hub: accept its terms at "
+                                          r"https://huggingface.co/datasets/Idavidrein/gpqa .*hf auth login"):
+        read_hub_rows(task)
+    with pytest.raises(Long1kError) as err:  # an ungated dataset that cannot be reached gets no such advice
+        read_hub_rows(get_task("math500"))
+    assert "gated" not in str(err.value)
