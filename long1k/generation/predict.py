@@ -222,6 +222,9 @@ def engine_context(config: PredictConfig, rope: dict | None) -> tuple[int, dict 
         return int(card.get("max_model_len") or NATIVE_CONTEXT_FALLBACK), None
     model_config = load_model_config(config.model)
     if model_config is None:
+        if rope:
+            raise Long1kError(f"cannot read the config of {config.model!r}, which --rope_scaling needs (its rope_theta "
+                              "and positions)")
         return NATIVE_CONTEXT_FALLBACK, None
     return native_context(model_config), rope_overrides(model_config, rope) if rope else None
 

@@ -65,6 +65,7 @@ def benchmark_metrics(rows: Sequence[dict]) -> dict:
     n = min(len(g) for g in groups.values())
     correct_tokens = [r["response_tokens"] for r in rows if r["correct"] and r.get("response_tokens") is not None]
     wrong_tokens = [r["response_tokens"] for r in rows if not r["correct"] and r.get("response_tokens") is not None]
+    thinking = [r["thinking_tokens"] for r in rows if r.get("thinking_tokens") is not None]
     metrics = {
         "questions": len(per_question),
         "samples_per_question": n,
@@ -81,7 +82,11 @@ def benchmark_metrics(rows: Sequence[dict]) -> dict:
         "tokens_correct_median": statistics.median(correct_tokens) if correct_tokens else None,
         "tokens_wrong_mean": statistics.fmean(wrong_tokens) if wrong_tokens else None,
         "tokens_wrong_median": statistics.median(wrong_tokens) if wrong_tokens else None,
+        "tokens_mean": statistics.fmean(correct_tokens + wrong_tokens) if correct_tokens + wrong_tokens else None,
     }
+    if thinking:  # budget-forced predictions: the inference-scaling axis
+        metrics["thinking_tokens_mean"] = statistics.fmean(thinking)
+        metrics["extensions_mean"] = statistics.fmean(r.get("extensions", 0) for r in rows)
     if n > 1:
         ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128) if k <= n]
         metrics["pass@k"] = {str(k): 100 * statistics.fmean(

@@ -13,6 +13,7 @@ from long1k.generation.budget import BudgetForcing, force_budget
 from long1k.generation.predict import PredictConfig, predict
 from long1k.generation.sampling import Generation, Request, Sampling
 from long1k.prepare import PrepareConfig, prepare_benchmarks
+from long1k.scoring.report import ScoreConfig, score
 
 CLOSE = "\n</think>\n\n"
 
@@ -79,6 +80,10 @@ def test_predict_with_budget_forcing_on_hf(tiny_model, benchmarks, tmp_path):
         assert row["thinking_tokens"] <= 5 and 0 <= row["extensions"] <= 2
         assert row["response_tokens"] == row["thinking_tokens"] + row["answer_tokens"] <= 12
         assert CLOSE in row["response"]
+    results = score(ScoreConfig(predictions=[str(tmp_path / "p")], out=str(tmp_path / "s")))["rule"]
+    metrics = results["tiny-model"]["math500"]
+    assert metrics["thinking_tokens_mean"] == sum(r["thinking_tokens"] for r in rows) / 4
+    assert metrics["tokens_mean"] == sum(r["response_tokens"] for r in rows) / 4
 
 
 def test_predict_with_budget_forcing_through_a_server(tiny_model, benchmarks, tmp_path):
