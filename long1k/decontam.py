@@ -52,8 +52,10 @@ class BenchmarkIndex:
 
 def load_benchmark_index(directory: str | Path, n: int = 8) -> BenchmarkIndex:
     """Index the prepared benchmark files (`*.jsonl` from data/prepare_benchmarks.py) in `directory`."""
+    from long1k.prepare import prepared_files
+
     directory = Path(directory)
-    files = sorted(directory.glob("*.jsonl"))
+    files = prepared_files(directory) if directory.is_dir() else []
     if not files:
         raise Long1kError(
             f"{directory}: no prepared benchmark files (*.jsonl) for decontamination; run "

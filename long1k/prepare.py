@@ -8,8 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.atomic import recover, replaced_folder
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
+from long1k.faults import kill_point
 from long1k.jsonl import write_jsonl
 from long1k.reporting import markdown_table
 from long1k.tasks import default_benchmarks, get_task, prepare_rows
@@ -41,13 +43,29 @@ def parse_sources(pairs: list[str]) -> dict[str, Path]:
     return sources
 
 
+def check_out_folder(out: Path) -> None:
+    """The folder is replaced whole: only an empty one or an earlier preparation may be there."""
+    recover(out)
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise Long1kError(f"{out}: folder exists, is not empty and holds no earlier preparation ({MANIFEST}); "
+                          "choose another --out")
+
+
 def prepare_benchmarks(config: PrepareConfig) -> dict[str, dict]:
-    """Write OUT/{name}.jsonl per benchmark and a manifest; return the manifest."""
+    """Write OUT/{name}.jsonl per benchmark and a manifest, all or none (the folder is replaced whole
+    once every benchmark is written); return the manifest."""
     out = Path(config.out)
     sources = parse_sources(config.source)
     unknown = [name for name in sources if name not in config.benchmarks]
     if unknown:
         raise Long1kError(f"--source names {unknown} that are not in --benchmarks {config.benchmarks}")
+    check_out_folder(out)
+    with replaced_folder(out) as build:
+        manifest = write_benchmarks(config, sources, build)
+    return manifest
+
+
+def write_benchmarks(config: PrepareConfig, sources: dict[str, Path], out: Path) -> dict[str, dict]:
     manifest = {}
     for name in config.benchmarks:
         task = get_task(name)
@@ -69,8 +87,29 @@ def prepare_benchmarks(config: PrepareConfig) -> dict[str, dict]:
         }
         if task.layout == "multiple_choice":
             manifest[name]["answer_letters"] = dict(sorted(Counter(i["answer"] for i in items).items()))
+        kill_point("benchmark-written")
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def prepared_files(directory: Path) -> list[Path]:
+    """The benchmark files of a prepared folder, checked against its manifest (present, same sha256);
+    a folder without a manifest is read as it is, with a warning."""
+    manifest_path = directory / MANIFEST
+    files = sorted(directory.glob("*.jsonl"))
+    if not manifest_path.is_file():
+        print(f"warning: {directory} has no {MANIFEST}: its benchmark files cannot be checked as one complete set")
+        return files
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for name, info in manifest.items():
+        path = directory / f"{name}.jsonl"
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != info.get("sha256"):
+            raise Long1kError(f"{path}: {'missing' if not path.is_file() else 'changed'} since {manifest_path} was "
+                              "written; prepare the benchmarks again")
+    missing = [name for name in default_benchmarks() if name not in manifest]
+    if missing:
+        print(f"warning: {directory} holds {sorted(manifest)}, not the paper's {missing}")
+    return [directory / f"{name}.jsonl" for name in manifest]
 
 
 def prepared_fixture_benchmarks() -> Path:

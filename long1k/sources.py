@@ -93,9 +93,16 @@ def _local_files(path: Path) -> list[Path]:
 def _load_local_file(path: Path) -> pa.Table:
     import datasets
 
+    from long1k.jsonl import check_utf8, iter_jsonl
+
+    if path.suffix in (".json", ".jsonl", ".csv"):
+        check_utf8(path)  # datasets would read such bytes as something else, silently
     try:
         dataset = datasets.load_dataset(LOCAL_BUILDERS[path.suffix], data_files=str(path), split="train")
     except Exception as err:  # datasets wraps parse errors in several exception types
+        if path.suffix == ".jsonl":
+            for _ in iter_jsonl(path):  # raises naming the line
+                pass
         raise Long1kError(f"{path}: cannot read as {LOCAL_BUILDERS[path.suffix]}: {short_error(err)}") from None
     return dataset.data.table
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
+from long1k.atomic import recover, replaced_folder
 from long1k.errors import Long1kError
+from long1k.faults import kill_point
 from long1k.jsonl import write_jsonl
 from long1k.reporting import figure
 from long1k.sources import SkipLog
@@ -22,18 +23,10 @@ LLAMAFACTORY_NAME = "long1k"
 
 def check_out_dir(out: Path) -> None:
     """Only an empty folder or one holding an earlier synthesis (which will be replaced) is usable."""
+    recover(out)
     if out.exists() and any(out.iterdir()) and not (out / STATS_FILE).is_file():
         raise Long1kError(f"{out}: folder exists, is not empty and holds no earlier synthesis; "
                           "choose another --out")
-
-
-def prepare_out_dir(out: Path) -> None:
-    """Called once the rows exist, so that a failed run leaves no half-written folder behind."""
-    check_out_dir(out)
-    if (out / STATS_FILE).is_file():
-        for name in ("data", "llamafactory"):
-            shutil.rmtree(out / name, ignore_errors=True)
-    (out / "data").mkdir(parents=True, exist_ok=True)
 
 
 def write_shards(out: Path, examples: list[Example], shard_size: int) -> list[Path]:
@@ -103,20 +96,25 @@ def write_dataset(out: Path, examples: list[Example], stats: dict, *, id_prefix:
                   block_size: int = 10**9, title: str = "Long1K synthesis", llamafactory: bool = False,
                   skips: SkipLog | None = None) -> dict:
     """Number the examples, write the dataset folder, and return `stats` completed with token
-    statistics and the data digest (also written to OUT/stats.json)."""
-    prepare_out_dir(out)
+    statistics and the data digest (also written to OUT/stats.json). The folder is replaced whole
+    (long1k/atomic.py): a killed run leaves the previous dataset, never a mixture."""
+    check_out_dir(out)
     for number, example in enumerate(examples):
         example.id = f"{id_prefix}-{number:05d}"
-    shards = write_shards(out, examples, shard_size)
-    write_manifest(out / "manifest.jsonl", examples)
-    if llamafactory:
-        write_llamafactory(out, examples)
-    write_histogram(out / "length_histogram.png", examples, block_size, title)
-    if skips is not None:
-        skips.write(out / "skipped.jsonl")
-    stats = {**stats, "tokens": token_summary(examples), "data_sha256": digest(shards)}
-    (out / STATS_FILE).write_text(json.dumps(stats, indent=2, ensure_ascii=False, default=str) + "\n",
-                                  encoding="utf-8")
+    with replaced_folder(out) as build:
+        (build / "data").mkdir()
+        shards = write_shards(build, examples, shard_size)
+        kill_point("dataset-shards-written")
+        write_manifest(build / "manifest.jsonl", examples)
+        if llamafactory:
+            write_llamafactory(build, examples)
+        write_histogram(build / "length_histogram.png", examples, block_size, title)
+        if skips is not None:
+            skips.write(build / "skipped.jsonl")
+        stats = {**stats, "tokens": token_summary(examples), "data_sha256": digest(shards)}
+        (build / STATS_FILE).write_text(json.dumps(stats, indent=2, ensure_ascii=False, default=str) + "\n",
+                                        encoding="utf-8")
+        kill_point("dataset-complete-unswapped")
     return stats
 
 

@@ -11,10 +11,12 @@ Rows longer than the block size are dropped and counted before training, never t
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from long1k.errors import Long1kError
+from long1k.jsonl import iter_jsonl
 
 IGNORE_INDEX = -100
 LOSS_ON = ("assistant", "last_turn", "all")
@@ -103,6 +105,29 @@ def _data_files(path: Path) -> list[str]:
     return files
 
 
+def check_digest(folder: Path, files: list[str]) -> None:
+    """A dataset folder's stats.json must describe the shards beside it (same sha256)."""
+    stats_path = folder / "stats.json"
+    if not folder.is_dir() or not stats_path.is_file():
+        return
+    recorded = json.loads(stats_path.read_text(encoding="utf-8")).get("data_sha256")
+    if recorded is None:
+        return
+    sha = hashlib.sha256()
+    for file in files:
+        sha.update(Path(file).read_bytes())
+    if sha.hexdigest() != recorded:
+        raise Long1kError(f"{stats_path}: does not describe {folder / 'data'} (sha256 of the shards differs from "
+                          "its data_sha256): the data was changed or half-written; rebuild the dataset")
+
+
+def check_jsonl_lines(files: list[str]) -> None:
+    for file in files:
+        if file.endswith(".jsonl"):
+            for _ in iter_jsonl(Path(file)):
+                pass
+
+
 def load_rows(dataset: str, split: str = "train"):
     """A `datasets.Dataset` from a synthesis folder, a file, or a hub id; errors before any model load."""
     import datasets
@@ -110,10 +135,12 @@ def load_rows(dataset: str, split: str = "train"):
     path = Path(dataset).expanduser()
     if path.exists():
         files = _data_files(path)
+        check_digest(path, files)
         builder = "parquet" if files[0].endswith(".parquet") else "json"
         try:
             rows = datasets.load_dataset(builder, data_files=files, split="train")
         except Exception as err:
+            check_jsonl_lines(files)  # datasets names neither file nor line: this raises with both
             raise Long1kError(f"{dataset}: cannot read training data: {str(err).strip().splitlines()[-1]}") from None
     elif dataset.startswith((".", "/", "~")):
         raise Long1kError(f"{dataset}: training data folder not found")
