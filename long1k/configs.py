@@ -36,12 +36,41 @@ def load_yaml_recipe(path: str | Path, allowed: set[str], kind: str = "recipe", 
     return values
 
 
+def merge_repeated_list_flags(argv: list[str], list_flags: set[str]) -> list[str]:
+    """`--x a --x b` as `--x a b`: a list flag given twice keeps both (argparse would keep the last)."""
+    groups: list[list[str]] = []
+    first: dict[str, list[str]] = {}
+    i = 0
+    while i < len(argv):
+        flag, has_value, value = argv[i].partition("=")
+        name = flag.replace("-", "_")
+        if not (flag.startswith("--") and name[2:] in list_flags):
+            groups.append([argv[i]])
+            i += 1
+            continue
+        values = [value] if has_value else []
+        i += 1
+        while not has_value and i < len(argv) and not argv[i].startswith("--"):
+            values.append(argv[i])
+            i += 1
+        if name in first:
+            first[name].extend(values)
+        else:
+            first[name] = [flag, *values]
+            groups.append(first[name])
+    return [token for group in groups for token in group]
+
+
 def parse_config(config_type: type[T], argv: list[str] | None = None, description: str = "") -> T:
     """Build `config_type` from `--config YAML` and command-line flags (flags win)."""
+    import sys
+
     from transformers import HfArgumentParser
 
     parser = HfArgumentParser(config_type, description=description)
     parser.add_argument("--config", default=None, help="YAML recipe; command-line flags override it")
+    list_flags = {action.dest for action in parser._actions if action.nargs in ("+", "*")}
+    argv = merge_repeated_list_flags(list(sys.argv[1:] if argv is None else argv), list_flags)
     config_path = parser.parse_known_args(argv)[0].config
     if config_path:
         field_names = {f.name for f in dataclasses.fields(config_type)}

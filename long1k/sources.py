@@ -110,12 +110,15 @@ def _load_local_file(path: Path) -> pa.Table:
 def _load_hub(hub_id: str, config: str | None, split: str) -> pa.Table:
     import datasets
 
+    from long1k.hub import offline_hint, use_cache_if_unreachable
+
+    unreachable = use_cache_if_unreachable()
     try:
         dataset = datasets.load_dataset(hub_id, name=config, split=split)
     except Exception as err:
         raise Long1kError(
             f"cannot load hub dataset {hub_id!r} (config {config!r}, split {split!r}): {short_error(err)}. "
-            "Without network access pass a local file or folder instead."
+            "Without network access pass a local file or folder instead." + offline_hint(unreachable)
         ) from None
     return dataset.data.table
 

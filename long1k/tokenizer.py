@@ -143,6 +143,10 @@ def load_tokenizer(name: str = OFFLINE_TOKENIZER):
     from transformers import AutoTokenizer
 
     path = resolve_tokenizer_path(name)
+    if not Path(path).exists():
+        from long1k.hub import use_cache_if_unreachable
+
+        use_cache_if_unreachable()
     try:
         return AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as err:

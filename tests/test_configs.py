@@ -23,3 +23,14 @@ def test_unknown_recipe_key_is_an_error(tmp_path):
 def test_boolean_and_list_flags():
     config = parse_config(SynthesisConfig, ["--decontaminate", "false", "--domains", "math", "science"])
     assert config.decontaminate is False and config.domains == ["math", "science"]
+
+
+def test_a_list_flag_given_twice_keeps_both():
+    from long1k.prepare import PrepareConfig
+
+    argv = ["--source", "math500=A", "--fixtures", "true", "--source=aime24=B", "--benchmarks", "math500",
+            "--benchmarks", "aime24", "aime25"]
+    config = parse_config(PrepareConfig, argv)
+    assert config.source == ["math500=A", "aime24=B"] and config.benchmarks == ["math500", "aime24", "aime25"]
+    assert config.fixtures is True
+    assert parse_config(PrepareConfig, ["--source", "x=1"]).source == ["x=1"]

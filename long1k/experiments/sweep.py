@@ -1,6 +1,8 @@
 """Sweeps: a YAML recipe of datasets x training settings x benchmarks x seeds becomes the train /
 predict / score commands of each run, printed with --dry-run or run in order. Each finished step
-leaves a marker in its run folder, so a rerun resumes where the last one stopped.
+leaves a marker with its fingerprint (its command and environment, chained with the steps before it
+in its run), so a rerun skips exactly the steps whose settings did not change, reruns the others
+from clean outputs, and continues a training step that was killed from its last complete checkpoint.
 
 Run folders are OUT/runs/DATASET__TRAINING/ with data/stats.json (the training set's length
 statistics), sft/, predictions/ and scores/: what scripts/scaling_law.py --runs collects.
@@ -8,8 +10,11 @@ statistics), sft/, predictions/ and scores/: what scripts/scaling_law.py --runs 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -19,7 +24,8 @@ from long1k.configs import load_yaml_recipe, parse_config
 from long1k.errors import Long1kError
 
 STAGE = ("python", "-m", "long1k")  # the package's own CLI: no repository paths, any working folder
-RECIPE_KEYS = {"name", "out", "datasets", "training", "benchmarks", "seeds", "predict", "score", "env"}
+RECIPE_KEYS = {"name", "root", "out", "datasets", "training", "benchmarks", "seeds", "predict", "score", "env"}
+PATH_OPTIONS = {"predict": ("benchmarks_dir",), "score": ()}
 
 
 @dataclass(frozen=True)
@@ -28,9 +34,19 @@ class Step:
     name: str  # data | train | predict | score
     command: str
     env: dict = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+    """What the step writes: cleared before it reruns with other settings."""
+    resume_flag: str = ""
+    """Appended when a killed run of the same step is continued (training: --resume true)."""
 
     def marker(self, out: Path) -> Path:
         return out / "runs" / self.run / ".done" / self.name
+
+    def fingerprint(self, before: str) -> str:
+        """What the step runs, and everything run before it in its run: a change anywhere upstream
+        reruns it."""
+        text = json.dumps([before, self.name, self.command, sorted(self.env.items())])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _flags(options: dict) -> list[str]:
@@ -42,10 +58,27 @@ def _flags(options: dict) -> list[str]:
 
 
 def load_recipe(path: str | Path) -> dict:
+    """The recipe with every path absolute: relative paths are relative to `root` (itself relative to
+    the recipe's folder) when the recipe names one, else to the working folder."""
     recipe = load_yaml_recipe(path, RECIPE_KEYS)
     for key in ("out", "datasets", "training"):
         if not recipe.get(key):
             raise Long1kError(f"{path}: '{key}' is required")
+    base = (Path(path).resolve().parent / recipe["root"]).resolve() if recipe.get("root") else Path.cwd()
+
+    def absolute(value) -> str:
+        return str((base / Path(str(value)).expanduser()).resolve())
+
+    recipe["out"] = absolute(recipe["out"])
+    recipe["datasets"] = {name: absolute(folder) for name, folder in recipe["datasets"].items()}
+    for settings in recipe["training"].values():
+        if (settings or {}).get("recipe"):
+            settings["recipe"] = absolute(settings["recipe"])
+    for stage, keys in PATH_OPTIONS.items():
+        options = recipe.get(stage) or {}
+        for key in keys:
+            if key in options:
+                options[key] = absolute(options[key])
     return recipe
 
 
@@ -54,51 +87,90 @@ def expand(recipe: dict) -> list[Step]:
     steps = []
     for dataset, data_dir in recipe["datasets"].items():
         for training, settings in recipe["training"].items():
+            settings = settings or {}
             run = f"{dataset}__{training}"
             folder = out / "runs" / run
             stats_from = shlex.quote(str(Path(data_dir) / "stats.json"))
             stats_to = shlex.quote(str(folder / "data"))
-            steps.append(Step(run, "data", f"mkdir -p {stats_to} && cp {stats_from} {stats_to}/"))
+            steps.append(Step(run, "data", f"mkdir -p {stats_to} && cp {stats_from} {stats_to}/",
+                              outputs=(str(folder / "data"),)))
             train_env = {**(recipe.get("env") or {}), "DATA": str(data_dir), "OUTPUT_DIR": str(folder / "sft")}
             if settings.get("recipe"):
                 train_env["RECIPE"] = settings["recipe"]
             train_flags = _flags(settings.get("flags"))
             steps.append(Step(run, "train", shlex.join([*STAGE, "launch-train", *train_flags]),
-                              {k: str(v) for k, v in train_env.items()}))
+                              {k: str(v) for k, v in train_env.items()}, outputs=(str(folder / "sft"),),
+                              resume_flag="--resume true"))
             predict = [*STAGE, "predict", "--model", str(folder / "sft" / "final"), "--model_name", run,
                        "--out", str(folder / "predictions")]
             if recipe.get("benchmarks"):
                 predict += ["--benchmarks", *recipe["benchmarks"]]
             if recipe.get("seeds"):
                 predict += ["--seeds", *map(str, recipe["seeds"])]
-            steps.append(Step(run, "predict", shlex.join(predict + _flags(recipe.get("predict")))))
+            steps.append(Step(run, "predict", shlex.join(predict + _flags(recipe.get("predict"))),
+                              outputs=(str(folder / "predictions"),)))
             score = [*STAGE, "score", "--predictions", str(folder / "predictions"), "--out",
                      str(folder / "scores")]
-            steps.append(Step(run, "score", shlex.join(score + _flags(recipe.get("score")))))
+            steps.append(Step(run, "score", shlex.join(score + _flags(recipe.get("score"))),
+                              outputs=(str(folder / "scores"),)))
     return steps
 
 
+def read_marker(path: Path) -> str | None:
+    """The fingerprint a marker records (None: no marker; '' for a marker of an older long1k)."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text()).get("fingerprint", "")
+    except (json.JSONDecodeError, AttributeError):
+        return ""
+
+
 def run_steps(steps: list[Step], out: Path, dry_run: bool = False, cwd: Path | None = None) -> int:
-    """Run the steps not yet done, in order; stop at the first failure. Returns the number run."""
+    """Run the steps not done with their current settings, in order; stop at the first failure.
+    A step is done when its marker records its fingerprint; a step whose fingerprint changed since
+    it ran (an edited recipe, or a step before it rerun) has its outputs cleared and reruns; a step
+    killed while running resumes where it can. Returns the number run."""
     done = 0
+    chain: dict[str, str] = {}
     for step in steps:
-        marker = step.marker(out)
+        fingerprint = step.fingerprint(chain.get(step.run, ""))
+        chain[step.run] = fingerprint
+        marker, started = step.marker(out), step.marker(out).with_suffix(".started")
         env_text = " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items())
         line = f"[{step.run}] {step.name}: {env_text + ' ' if env_text else ''}{step.command}"
-        if marker.exists():
+        recorded, began = read_marker(marker), read_marker(started)
+        if recorded == fingerprint:
             print(f"{line}   (done)")
             continue
+        command = step.command
+        if recorded is not None or began not in (None, fingerprint):
+            line += "   (settings changed since it ran: its outputs are cleared and it reruns)"
+            if not dry_run:
+                clear(step)
+        elif began == fingerprint and step.resume_flag:
+            command = f"{command} {step.resume_flag}"
+            line += f"   (killed while running: resumed with {step.resume_flag})"
         print(line, flush=True)
         if dry_run:
             continue
-        result = subprocess.run(step.command, shell=True, cwd=cwd, env={**os.environ, **step.env})
+        marker.unlink(missing_ok=True)
+        started.parent.mkdir(parents=True, exist_ok=True)
+        started.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+        result = subprocess.run(command, shell=True, cwd=cwd, env={**os.environ, **step.env})
         if result.returncode:
             raise Long1kError(f"[{step.run}] {step.name} failed (exit {result.returncode}); fix it and rerun: "
                               "finished steps are skipped")
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text("done\n")
+        marker.write_text(json.dumps({"fingerprint": fingerprint, "command": step.command, "env": step.env},
+                                     indent=1) + "\n")
+        started.unlink(missing_ok=True)
         done += 1
     return done
+
+
+def clear(step: Step) -> None:
+    for output in step.outputs:
+        shutil.rmtree(output, ignore_errors=True)
 
 
 @dataclass
@@ -109,7 +181,8 @@ class SweepConfig:
 
 def main(argv: list[str] | None = None) -> None:
     """Run a sweep recipe (datasets x training settings x benchmarks x seeds), resuming where it stopped.
-    Relative paths in the recipe are relative to the working folder."""
+    Relative paths in the recipe are relative to its `root` (relative to the recipe file), else to the
+    working folder."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and not argv[0].startswith("-"):
         argv = ["--recipe", *argv]

@@ -42,6 +42,9 @@ def read_hub_rows(task: TaskSpec) -> list[dict]:
 
     if not task.hub_id:
         raise Long1kError(f"task {task.name} ({task.defined_in}) names no hub id; pass --source {task.name}=PATH")
+    from long1k.hub import offline_hint, use_cache_if_unreachable
+
+    unreachable = use_cache_if_unreachable()
     rows = []
     for config in task.hub_configs:
         try:
@@ -49,7 +52,7 @@ def read_hub_rows(task: TaskSpec) -> list[dict]:
         except Exception as err:
             raise Long1kError(
                 f"cannot load {task.name} from the hub ({task.hub_id}, config {config}, split {task.split}): "
-                f"{short_error(err)}.{gated_hint(task, err)} "
+                f"{short_error(err)}.{gated_hint(task, err)}{offline_hint(unreachable)} "
                 f"Offline, pass --source {task.name}=PATH or --fixtures"
             ) from None
     return rows

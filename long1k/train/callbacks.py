@@ -39,6 +39,33 @@ def plot_loss(rows: list[tuple], path: Path) -> None:
         ax.grid(alpha=0.3)
 
 
+COMPLETE_MARK = "long1k_complete.json"
+"""Written into checkpoint-N/ once every rank has saved all of it: what --resume trusts."""
+
+
+class MarkCompleteCheckpoints(TrainerCallback):
+    """The Trainer's on_save comes after model, optimizer (every DeepSpeed shard), scheduler, RNG and
+    trainer state are written; after a barrier, rank 0 marks the checkpoint complete."""
+
+    def __init__(self, output_dir: str):
+        self.output_dir = Path(output_dir)
+
+    def on_save(self, args, state, control, **kwargs):
+        import json
+
+        import torch.distributed as dist
+
+        from long1k.faults import kill_point
+
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+        if state.is_world_process_zero:
+            kill_point("checkpoint-saved-unmarked")
+            folder = self.output_dir / f"checkpoint-{state.global_step}"
+            if folder.is_dir():
+                (folder / COMPLETE_MARK).write_text(json.dumps({"step": state.global_step}) + "\n")
+
+
 class InterruptAfterStep(TrainerCallback):
     """Kills the process right after the checkpoint of `step` is written, as a crash would."""
 

@@ -54,7 +54,13 @@ def torchrun_command(args: list[str], env: dict[str, str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ)
-    args = train_arguments(list(sys.argv[1:] if argv is None else argv), env)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in given or "--help" in given:  # the flags are the train stage's: show them, start nothing
+        from long1k.train.run import main as train_main
+
+        train_main(["--help"])
+        return
+    args = train_arguments(given, env)
     out = Path(output_dir(args))
     out.mkdir(parents=True, exist_ok=True)
     log_path = Path(env.get("LOG_FILE") or out / f"train-node{env.get('NODE_RANK', '0')}.log")
@@ -62,11 +68,17 @@ def main(argv: list[str] | None = None) -> None:
     command = torchrun_command(args, env)
     print(f"sft: {env.get('NNODES', '1')} node(s) x {env.get('NPROC_PER_NODE', '8')} processes, log {log_path}",
           flush=True)
+    error = None
     with log_path.open("a", encoding="utf-8") as log, subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1) as process:
         for line in process.stdout:
-            sys.stdout.write(line)
             log.write(line)
+            if error is None:  # after a user error, torchrun's per-rank failure report is only logged
+                sys.stdout.write(line)
+                error = line.strip() if line.startswith("error: ") else None
         code = process.wait()
+    if code and error:
+        sys.stdout.flush()
+        sys.exit(2)
     if code:
         sys.exit(code)

@@ -30,19 +30,30 @@ def say(message: str) -> None:
         print(message, flush=True)
 
 
-def last_checkpoint(output_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+def checkpoints(output_dir: Path) -> list[Path]:
+    """checkpoint-N folders, newest first."""
+    found = [p for p in output_dir.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]), reverse=True)
 
-    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+
+def last_checkpoint(output_dir: Path) -> str | None:
+    """The newest complete checkpoint (marked by MarkCompleteCheckpoints); newer ones left half-written
+    by a kill while saving are named and skipped."""
+    from long1k.train.callbacks import COMPLETE_MARK
+
+    for folder in checkpoints(output_dir) if output_dir.is_dir() else []:
+        if (folder / COMPLETE_MARK).is_file():
+            return str(folder)
+        say(f"skipping {folder}: incomplete (no {COMPLETE_MARK}; the run was killed while saving it)")
+    return None
 
 
 def check_output_dir(config: SFTConfig) -> str | None:
     """The checkpoint to resume from; refuse to mix two runs in one folder."""
     output_dir = Path(config.output_dir)
     previous = output_dir / RUN_CONFIG
-    checkpoint = last_checkpoint(output_dir)
     if not config.resume:
-        if previous.is_file() or checkpoint:
+        if previous.is_file() or (output_dir.is_dir() and checkpoints(output_dir)):
             raise Long1kError(f"{output_dir}: holds another run; pass --resume to continue it, or choose "
                               "another --output_dir")
         return None
@@ -52,6 +63,7 @@ def check_output_dir(config: SFTConfig) -> str | None:
         if changed:
             raise Long1kError(f"{output_dir}: holds a run with different {changed}; --resume continues only "
                               "the same run")
+    checkpoint = last_checkpoint(output_dir)
     if checkpoint is None:
         say(f"--resume: no checkpoint in {output_dir} yet, starting from step 0")
     return checkpoint
@@ -169,7 +181,7 @@ def write_run_config(config: SFTConfig, data: TokenizedData, plan) -> None:
 def train(config: SFTConfig) -> None:
     from transformers import Trainer
 
-    from long1k.train.callbacks import InterruptAfterStep, LossHistory
+    from long1k.train.callbacks import InterruptAfterStep, LossHistory, MarkCompleteCheckpoints
 
     if config.use_liger_kernel:
         try:
@@ -190,7 +202,7 @@ def train(config: SFTConfig) -> None:
     model = load_model(config)
     # No KV cache in training: besides wasting memory, a cache hides the row boundaries of packed batches.
     model.config.use_cache = False
-    callbacks = [LossHistory(config.output_dir)]
+    callbacks = [MarkCompleteCheckpoints(config.output_dir), LossHistory(config.output_dir)]
     if config.interrupt_after_step:
         callbacks.append(InterruptAfterStep(config.interrupt_after_step))
     trainer = Trainer(model=model, args=config, train_dataset=train_dataset(config, data),

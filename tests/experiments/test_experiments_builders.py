@@ -75,7 +75,7 @@ def test_sweep_expands_datasets_x_training(tmp_path):
     steps = expand(recipe)
     assert len({s.run for s in steps}) == 6 and [s.name for s in steps[:4]] == ["data", "train", "predict", "score"]
     train = steps[1]
-    assert train.env["RECIPE"] == "train/recipes/long1k_launch.yaml"
+    assert train.env["RECIPE"] == str(REPO / "train" / "recipes" / "long1k_launch.yaml")  # wherever launched
     assert train.command == "python -m long1k launch-train"  # the package, not a repository path
     assert "--seeds 42 43 44 45 46" in steps[2].command and "--tensor_parallel_size 2" in steps[2].command
     (tmp_path / "bad.yaml").write_text("out: x\ndatasets: {a: b}\ntraining: {t: {}}\nbenchmark: [math500]\n")
@@ -97,6 +97,46 @@ def test_sweep_stops_at_a_failure_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     assert run_steps(steps, tmp_path, dry_run=True) == 0
     assert capsys.readouterr().out.count("(done)") == 3
+
+
+def test_an_edited_recipe_reruns_the_changed_step_and_those_after_it(tmp_path, capsys):
+    log, output = tmp_path / "log", tmp_path / "predictions"
+
+    def steps(max_tokens: int) -> list[Step]:
+        return [Step("r", "data", f"echo data >> {log}"),
+                Step("r", "predict", f"mkdir -p {output} && echo {max_tokens} >> {output}/rows && "
+                                     f"echo predict >> {log}", outputs=(str(output),)),
+                Step("r", "score", f"echo score >> {log}")]
+
+    assert run_steps(steps(32), tmp_path) == 3
+    capsys.readouterr()
+    assert run_steps(steps(64), tmp_path) == 2  # predict changed, score follows it; data is kept
+    printed = capsys.readouterr().out
+    assert printed.count("settings changed since it ran") == 2 and "(done)" in printed
+    assert (output / "rows").read_text().split() == ["64"]  # the old predictions were cleared, not mixed in
+    assert log.read_text().split() == ["data", "predict", "score", "predict", "score"]
+    assert run_steps(steps(64), tmp_path) == 0
+
+
+def test_a_killed_training_step_resumes(tmp_path, capsys):
+    log = tmp_path / "log"
+    train = Step("r", "train", f"echo train >> {log}; test -e {tmp_path}/ok",
+                 resume_flag=f"&& echo resumed >> {log}")
+    with pytest.raises(Long1kError):  # as if killed: it never finished
+        run_steps([train], tmp_path)
+    (tmp_path / "ok").touch()
+    assert run_steps([train], tmp_path) == 1
+    assert "killed while running: resumed" in capsys.readouterr().out
+    assert log.read_text().split() == ["train", "train", "resumed"]
+
+
+def test_sweep_paths_resolve_the_same_from_any_folder(tmp_path, monkeypatch):
+    recipe_path = REPO / "scripts" / "recipes" / "length_levels_tiny.yaml"
+    monkeypatch.chdir(tmp_path)
+    recipe = load_recipe(recipe_path)
+    assert recipe["out"] == str(REPO / "outputs" / "sweeps" / "length_levels_tiny")
+    assert recipe["predict"]["benchmarks_dir"] == str(REPO / "outputs" / "experiments" / "benchmarks")
+    assert all(step.marker(Path(recipe["out"])).is_relative_to(REPO) for step in expand(recipe))
 
 
 def test_stitching_beyond_math_records_the_domain(tmp_path, fixtures_dir):
