@@ -17,6 +17,7 @@ from pathlib import Path
 from long1k.configs import parse_config
 from long1k.environment import library_versions
 from long1k.errors import Long1kError
+from long1k.faults import kill_point
 from long1k.formats import get_format
 from long1k.generation.backends import BackendName, EngineSettings, make_backend
 from long1k.generation.budget import BudgetForcing, force_budget
@@ -327,6 +328,7 @@ class Run:
                     handle.write(json.dumps(self.row(item, prompt, sample, seed, benchmark, generation, extra),
                                             ensure_ascii=False) + "\n")
                     handle.flush()
+                    kill_point("prediction-row-written")
                     bar.update(1)
 
     def row(self, item: dict, prompt: str, sample: int, seed: int, benchmark: str, generation, extra: dict) -> dict:

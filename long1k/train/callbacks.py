@@ -1,9 +1,8 @@
-"""Trainer callbacks: the loss history (CSV + PNG) and a simulated crash for the resume test."""
+"""Trainer callbacks: the loss history (CSV + PNG) and the completion mark of checkpoints."""
 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 from transformers import TrainerCallback
@@ -45,10 +44,17 @@ COMPLETE_MARK = "long1k_complete.json"
 
 class MarkCompleteCheckpoints(TrainerCallback):
     """The Trainer's on_save comes after model, optimizer (every DeepSpeed shard), scheduler, RNG and
-    trainer state are written; after a barrier, rank 0 marks the checkpoint complete."""
+    trainer state are written; after a barrier, rank 0 marks the checkpoint complete. (Its kill points
+    serve the fault suite: mid-step and between a checkpoint's files and its mark.)"""
 
     def __init__(self, output_dir: str):
         self.output_dir = Path(output_dir)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        from long1k.faults import kill_point
+
+        if state.is_world_process_zero:
+            kill_point("train-step-end")
 
     def on_save(self, args, state, control, **kwargs):
         import json
@@ -64,15 +70,3 @@ class MarkCompleteCheckpoints(TrainerCallback):
             folder = self.output_dir / f"checkpoint-{state.global_step}"
             if folder.is_dir():
                 (folder / COMPLETE_MARK).write_text(json.dumps({"step": state.global_step}) + "\n")
-
-
-class InterruptAfterStep(TrainerCallback):
-    """Kills the process right after the checkpoint of `step` is written, as a crash would."""
-
-    def __init__(self, step: int):
-        self.step = step
-
-    def on_save(self, args, state, control, **kwargs):
-        if state.global_step == self.step:
-            print(f"interrupting after the checkpoint of step {self.step} (--interrupt_after_step)", flush=True)
-            os._exit(17)

@@ -55,8 +55,6 @@ class SFTConfig(TrainingArguments):
         "memory check before loading the model: warn, refuse (exit when it cannot fit) or off"))
     gpu_memory_gb: float | None = field(default=None, metadata=_help(
         "GPU memory per rank for the preflight (default: measured, else 80)"))
-    interrupt_after_step: int | None = field(default=None, metadata=_help(
-        "testing aid: kill the run right after this step's checkpoint, as a crash would"))
 
     # --- Trainer arguments whose defaults follow the original run (REFERENCE section 3)
     output_dir: str | None = field(default="outputs/sft", metadata=_help("checkpoints, logs, final model"))

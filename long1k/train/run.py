@@ -181,7 +181,7 @@ def write_run_config(config: SFTConfig, data: TokenizedData, plan) -> None:
 def train(config: SFTConfig) -> None:
     from transformers import Trainer
 
-    from long1k.train.callbacks import InterruptAfterStep, LossHistory, MarkCompleteCheckpoints
+    from long1k.train.callbacks import LossHistory, MarkCompleteCheckpoints
 
     if config.use_liger_kernel:
         try:
@@ -203,8 +203,6 @@ def train(config: SFTConfig) -> None:
     # No KV cache in training: besides wasting memory, a cache hides the row boundaries of packed batches.
     model.config.use_cache = False
     callbacks = [MarkCompleteCheckpoints(config.output_dir), LossHistory(config.output_dir)]
-    if config.interrupt_after_step:
-        callbacks.append(InterruptAfterStep(config.interrupt_after_step))
     trainer = Trainer(model=model, args=config, train_dataset=train_dataset(config, data),
                       data_collator=PaddingCollator(tokenizer.pad_token_id), processing_class=tokenizer,
                       callbacks=callbacks)

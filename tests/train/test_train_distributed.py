@@ -5,9 +5,11 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.run import synthesize
@@ -22,12 +24,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def sft(data: Path, out: Path, *flags: str) -> subprocess.CompletedProcess:
+COMMON = ["--max_steps", str(STEPS), "--save_steps", str(SAVE_AT), "--learning_rate", "5e-3", "--block_size", "1024"]
+
+
+def sft(data: Path, out: Path, *flags: str, kill_at: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, NPROC_PER_NODE="2", DS_ACCELERATOR="cpu", MASTER_PORT=str(free_port()),
                RECIPE=str(REPO / "train" / "recipes" / "tiny_cpu.yaml"), DATA=str(data), OUTPUT_DIR=str(out))
-    common = ["--max_steps", str(STEPS), "--save_steps", str(SAVE_AT), "--learning_rate", "5e-3",
-              "--block_size", "1024"]
-    return subprocess.run(["bash", str(REPO / "train" / "sft.sh"), *common, *flags], env=env,
+    if kill_at:
+        env["LONG1K_KILL_AT"] = kill_at
+    return subprocess.run(["bash", str(REPO / "train" / "sft.sh"), *COMMON, *flags], env=env,
                           capture_output=True, text=True, timeout=1200)
 
 
@@ -43,6 +48,15 @@ def data(tmp_path_factory, fixtures_dir) -> Path:
     synthesize(SynthesisConfig(out=str(out), num_samples=8, s1_share=0.25, s1_min_tokens=0, s1_max_tokens=3000,
                                pair_max_tokens=700))
     return out
+
+
+@pytest.fixture(scope="module")
+def benchmarks(tmp_path_factory, fixtures_dir) -> Path:
+    from long1k.prepare import PrepareConfig, prepare_benchmarks
+
+    folder = tmp_path_factory.mktemp("bench") / "benchmarks"
+    prepare_benchmarks(PrepareConfig(out=str(folder), fixtures=True))
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +87,75 @@ def test_run_config_records_the_run(full_run, data):
     assert "dropped (longer than --block_size 1024)" in log
 
 
-def test_interrupted_run_resumes_like_an_uninterrupted_one(full_run, data, tmp_path):
-    out = tmp_path / "interrupted"
-    crashed = sft(data, out, "--interrupt_after_step", str(SAVE_AT))
-    assert crashed.returncode != 0
-    assert (out / f"checkpoint-{SAVE_AT}").is_dir() and not (out / "final").exists()
-    again = sft(data, out)  # without --resume the folder is refused
-    assert again.returncode != 0 and "holds another run; pass --resume" in again.stdout + again.stderr
-    resumed = sft(data, out, "--resume", "true")
-    assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr[-4000:]
-    reference, continued = log_history(full_run), log_history(out)
+def assert_continues_the_reference(reference_run: Path, out: Path) -> None:
+    """Every step logged once, and steps after the checkpoint with the reference's learning rate and loss."""
+    reference, continued = log_history(reference_run), log_history(out)
     assert sorted(continued) == list(range(1, STEPS + 1))
     for step in range(SAVE_AT + 1, STEPS + 1):
         assert continued[step]["learning_rate"] == pytest.approx(reference[step]["learning_rate"], rel=1e-9)
         assert continued[step]["loss"] == pytest.approx(reference[step]["loss"], rel=1e-3)
+
+
+def test_sweep_killed_mid_step_and_mid_save_resumes_and_an_edit_reruns_only_what_changed(full_run, data, tmp_path,
+                                                                                         benchmarks):
+    """A sweep whose training is SIGKILLed at step 6 (after the complete checkpoint of step 4), then, on
+    the rerun, between writing checkpoint-8 and marking it complete: each rerun resumes the training by
+    itself from checkpoint-4 (checkpoint-8 named and skipped) and it ends exactly where an uninterrupted
+    run ends; an edited predict setting then reruns predict and score only."""
+    recipe = {"out": str(tmp_path / "sweep"), "datasets": {"d": str(data)},
+              "training": {"t": {"recipe": str(REPO / "train" / "recipes" / "tiny_cpu.yaml"),
+                                 "flags": {"max_steps": STEPS, "save_steps": SAVE_AT, "learning_rate": "5e-3",
+                                           "block_size": 1024}}},
+              "benchmarks": ["math500"], "seeds": [1],
+              "predict": {"backend": "hf", "max_tokens": 4, "limit": 2, "benchmarks_dir": str(benchmarks)},
+              "env": {"NPROC_PER_NODE": 2, "DS_ACCELERATOR": "cpu"}}
+
+    def sweep(kill_at: str | None = None, **predict) -> subprocess.CompletedProcess:
+        path = tmp_path / "recipe.yaml"
+        path.write_text(yaml.safe_dump({**recipe, "predict": {**recipe["predict"], **predict}}))
+        env = dict(os.environ, MASTER_PORT=str(free_port()))
+        if kill_at:
+            env["LONG1K_KILL_AT"] = kill_at
+        return subprocess.run([sys.executable, "-m", "long1k", "sweep", str(path)], env=env, capture_output=True,
+                              text=True, timeout=1200)
+
+    sft_dir = tmp_path / "sweep" / "runs" / "d__t" / "sft"
+    killed = sweep(kill_at="train-step-end@6")
+    assert killed.returncode != 0 and (sft_dir / f"checkpoint-{SAVE_AT}" / "long1k_complete.json").is_file()
+    assert not (sft_dir / f"checkpoint-{STEPS}").exists() and not (sft_dir / "final").exists()
+    # the folder holds a run: the train stage without --resume refuses it, before starting any worker
+    again = subprocess.run([sys.executable, "-m", "long1k", "train", "--config", str(REPO / "train" / "recipes" /
+                            "tiny_cpu.yaml"), "--dataset", str(data), "--output_dir", str(sft_dir), *COMMON],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "holds another run; pass --resume" in again.stderr
+    killed = sweep(kill_at="checkpoint-saved-unmarked@1")
+    assert killed.returncode != 0 and (sft_dir / f"checkpoint-{STEPS}").is_dir()
+    assert not (sft_dir / f"checkpoint-{STEPS}" / "long1k_complete.json").exists()
+    resumed = sweep()
+    assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr[-4000:]
+    assert "killed while running: resumed with --resume true" in resumed.stdout
+    assert f"skipping {sft_dir / f'checkpoint-{STEPS}'}: incomplete" in resumed.stdout
+    assert_continues_the_reference(full_run, sft_dir)
+    scores = tmp_path / "sweep" / "runs" / "d__t" / "scores" / "results.json"
+    assert scores.is_file()
+    edited = sweep(max_tokens=6)
+    assert edited.returncode == 0, edited.stdout[-4000:] + edited.stderr[-4000:]
+    assert edited.stdout.count("settings changed since it ran") == 2 and "train: " in edited.stdout
+    assert "launch-train" in next(line for line in edited.stdout.splitlines() if "(done)" in line and "train" in line)
+    rows = [json.loads(line) for p in (scores.parent.parent / "predictions").rglob("*.jsonl")
+            for line in p.read_text().splitlines()]
+    assert len(rows) == 2 and {r["response_tokens"] for r in rows} <= set(range(7))
+
+
+def test_user_errors_are_one_line_and_help_starts_nothing(data, tmp_path):
+    bad = sft(tmp_path / "no-such-data", tmp_path / "bad")
+    text = bad.stdout + bad.stderr
+    assert bad.returncode == 2, text[-3000:]
+    assert text.count("error: ") == 1 and "training data folder not found" in text and "Traceback" not in text
+    shown = subprocess.run(["bash", str(REPO / "train" / "sft.sh"), "--help"], capture_output=True, text=True,
+                           env=dict(os.environ, OUTPUT_DIR=str(tmp_path / "help")), timeout=120)
+    assert shown.returncode == 0 and "--learning_rate" in shown.stdout
+    assert not (tmp_path / "help").exists()  # no worker started, no log written
 
 
 def test_saved_model_loads_and_generates(full_run):
