@@ -62,3 +62,13 @@ def offline_hint(problem: str | None) -> str:
         return ""
     return (" The hub is unreachable from here: set HF_HUB_OFFLINE=1 and give local paths (or --fixtures for the "
             "embedded default).")
+
+
+def prepare_to_load(name: str) -> str | None:
+    """Before loading a model, tokenizer or config by `name`: a hub id on an unreachable hub switches
+    to the local cache (see use_cache_if_unreachable); a local path needs nothing."""
+    from pathlib import Path
+
+    if Path(name).expanduser().exists():
+        return None
+    return use_cache_if_unreachable()

@@ -92,6 +92,21 @@ def write_benchmarks(config: PrepareConfig, sources: dict[str, Path], out: Path)
     return manifest
 
 
+def check_prepared_file(directory: Path, name: str, manifest: dict | None = None) -> None:
+    """A prepared benchmark file must be the one its folder's manifest describes (same sha256)."""
+    manifest_path = directory / MANIFEST
+    if manifest is None:
+        if not manifest_path.is_file():
+            return
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if name not in manifest:
+        return
+    path = directory / f"{name}.jsonl"
+    if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != manifest[name].get("sha256"):
+        raise Long1kError(f"{path}: {'missing' if not path.is_file() else 'changed'} since {manifest_path} was "
+                          "written; prepare the benchmarks again")
+
+
 def prepared_files(directory: Path) -> list[Path]:
     """The benchmark files of a prepared folder, checked against its manifest (present, same sha256);
     a folder without a manifest is read as it is, with a warning."""
@@ -101,11 +116,8 @@ def prepared_files(directory: Path) -> list[Path]:
         print(f"warning: {directory} has no {MANIFEST}: its benchmark files cannot be checked as one complete set")
         return files
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    for name, info in manifest.items():
-        path = directory / f"{name}.jsonl"
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != info.get("sha256"):
-            raise Long1kError(f"{path}: {'missing' if not path.is_file() else 'changed'} since {manifest_path} was "
-                              "written; prepare the benchmarks again")
+    for name in manifest:
+        check_prepared_file(directory, name, manifest)
     missing = [name for name in default_benchmarks() if name not in manifest]
     if missing:
         print(f"warning: {directory} holds {sorted(manifest)}, not the paper's {missing}")

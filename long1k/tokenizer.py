@@ -143,14 +143,14 @@ def load_tokenizer(name: str = OFFLINE_TOKENIZER):
     from transformers import AutoTokenizer
 
     path = resolve_tokenizer_path(name)
-    if not Path(path).exists():
-        from long1k.hub import use_cache_if_unreachable
+    from long1k.hub import offline_hint, prepare_to_load
 
-        use_cache_if_unreachable()
+    unreachable = prepare_to_load(path)
     try:
         return AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as err:
         hint = " (the hub is unreachable when HF_HUB_OFFLINE=1)" if os.environ.get("HF_HUB_OFFLINE") else ""
+        hint += offline_hint(unreachable)
         raise Long1kError(f"cannot load tokenizer {name!r}{hint}: {err}") from None
 
 

@@ -24,6 +24,9 @@ def load_model_config(model: str):
     """The transformers config of a model folder or hub id, or None when it cannot be read."""
     from transformers import AutoConfig
 
+    from long1k.hub import prepare_to_load
+
+    prepare_to_load(model)
     try:
         return AutoConfig.from_pretrained(model)
     except (OSError, ValueError):

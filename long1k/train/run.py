@@ -103,11 +103,15 @@ def load_model(config: SFTConfig):
     if config.model_name_or_path in SHAPES:
         say(f"model: randomly initialised {config.model_name_or_path} (seed {config.seed}), attention {attention}")
         return build_random_model(config.model_name_or_path, config.seed, attention, dtype)
+    from long1k.hub import offline_hint, prepare_to_load
+
+    unreachable = prepare_to_load(config.model_name_or_path)
     try:
         return AutoModelForCausalLM.from_pretrained(config.model_name_or_path, dtype=dtype,
                                                     attn_implementation=attention)
     except OSError as err:
-        raise Long1kError(f"cannot load model {config.model_name_or_path!r}: {err}") from None
+        raise Long1kError(f"cannot load model {config.model_name_or_path!r}: "
+                          f"{err}{offline_hint(unreachable)}") from None
 
 
 def model_shape(config: SFTConfig):
