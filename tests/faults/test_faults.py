@@ -84,6 +84,9 @@ def test_benchmark_preparation_is_all_or_none(tmp_path, fixtures_dir):
     killed = stage("prepare-benchmarks", "--out", str(out), "--fixtures", "true", kill_at="benchmark-written@3")
     assert killed.returncode == -signal.SIGKILL
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # old files and their manifest, unchanged
+    with pytest.raises(Long1kError, match="no such benchmark file"):  # failing on the fourth: nothing changes
+        prepare_benchmarks(PrepareConfig(out=str(out), fixtures=True, source=[f"gpqa_diamond={tmp_path}/none.csv"]))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and no_leftovers(out)
     assert stage("prepare-benchmarks", "--out", str(out), "--fixtures", "true").returncode == 0
     manifest = json.loads((out / MANIFEST).read_text())
     assert sorted(manifest) == ["aime24", "aime25", "gpqa_diamond", "math500"] and no_leftovers(out)
