@@ -14,6 +14,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "make-fixtures": ("long1k.fixtures.make", "write the generated offline sources (the embedded default)"),
     "tasks": ("long1k.tasks.listing", "list the registered benchmarks and where each is defined"),
     "prepare-benchmarks": ("long1k.prepare", "normalised benchmark files from the hub, local files or fixtures"),
+    "decontaminate": ("long1k.decontaminate", "score any dataset's overlap with the benchmarks; report copies"),
     "synthesize": ("long1k.synthesis.run", "build a Long1K set: stitched OpenThoughts pairs + length-filtered s1.1"),
     "train": ("long1k.train.run", "SFT in this process (one rank; under torchrun, one of many)"),
     "launch-train": ("long1k.train.launch", "SFT under torchrun on NPROC_PER_NODE x NNODES processes"),

@@ -32,8 +32,6 @@ class SourceSchema:
     """Columns every file must have."""
     domain: str | None = None
     """Column of the row's domain (math, science, ...), when the source has one."""
-    group: str | None = None
-    """Column grouping rows by origin (pairs can be drawn within or across groups)."""
     boxed_answers: bool = False
     """Math answers in the answer column carry a `\\boxed{}` (checked, else the row is skipped)."""
     optional: tuple[str, ...] = ()
@@ -51,7 +49,7 @@ SCHEMAS: dict[str, SourceSchema] = {
     "openthoughts": SourceSchema(
         name="openthoughts", hub_id="open-thoughts/OpenThoughts-114k", hub_config="metadata", split="train",
         problem="problem", trace="deepseek_reasoning", answer="deepseek_solution", fixture_folder="openthoughts",
-        required=("problem", "deepseek_reasoning", "deepseek_solution", "domain"), domain="domain", group="source",
+        required=("problem", "deepseek_reasoning", "deepseek_solution", "domain"), domain="domain",
         boxed_answers=True, optional=("source",),
         all_columns=("problem", "deepseek_reasoning", "deepseek_solution", "ground_truth_solution", "domain", "source",
                      "test_cases", "starter_code")),

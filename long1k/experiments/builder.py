@@ -18,9 +18,6 @@ from long1k.synthesis.sampling import Example, Measurer, Part, source_ref, stitc
 from long1k.synthesis.validate import drop_contaminated, screen_source
 from long1k.tokenizer import load_tokenizer
 
-# Length estimates before measuring: tokens a linking phrase adds, and the format's markers.
-JOIN_OVERHEAD = 25
-MARKER_OVERHEAD = 20
 
 @dataclass
 class BuilderConfig(DatasetOptions, StitchOptions, SourceOptions, OutputOption):
@@ -34,11 +31,49 @@ class BuilderConfig(DatasetOptions, StitchOptions, SourceOptions, OutputOption):
 
 @dataclass
 class PartPool:
-    """Tokenized parts of one source, with their difficulty level when the source records one."""
+    """Tokenized parts of one source, with their difficulty when known (the source's own level, or a
+    builder's measured difficulty on the same scale) and the measured cost of stitching them."""
 
     source: Source
     parts: list[Part]
-    levels: dict[str, float]  # problem key -> level
+    levels: dict[str, float]  # problem key -> difficulty
+    join_tokens: float  # a reasoning link and a solution link with their blank lines, on average
+    marker_tokens: int  # the reasoning format's markers in one assistant turn
+
+    def estimate(self, parts: list[Part]) -> int:
+        """Expected response tokens of a row stitched from `parts`."""
+        return round(sum(p.tokens for p in parts) + self.join_tokens * (len(parts) - 1) + self.marker_tokens)
+
+    def fill(self, base: list[Part], fillers: list[Part], start: int, target: int, tolerance: float,
+             max_parts: int | None = None) -> list[Part]:
+        """`base` plus fillers, taken in order from `start`, that fit under the target's upper bound until
+        the estimate reaches the lower bound (or `max_parts` parts are used)."""
+        chosen = list(base)
+        keys = {p.candidate.key for p in chosen}
+        low, high = target * (1 - tolerance), target * (1 + tolerance)
+        for step in range(len(fillers)):
+            if self.estimate(chosen) >= low or (max_parts and len(chosen) >= max_parts):
+                break
+            candidate = fillers[(start + step) % len(fillers)]
+            if candidate.candidate.key in keys or self.estimate([*chosen, candidate]) > high:
+                continue
+            chosen.append(candidate)
+            keys.add(candidate.candidate.key)
+        return chosen
+
+
+def stitching_cost(config: BuilderConfig, measurer: Measurer) -> tuple[float, int]:
+    """Tokens a join adds to the response (the mean of the reasoning and solution links, rendered, with
+    their blank lines) and tokens of the format's markers: measured, not assumed."""
+    from long1k.synthesis.options import render_link
+
+    def mean_tokens(phrases: list[str]) -> float:
+        counts = measurer.count([f"\n\n{render_link(p, 2, 3)}\n\n" for p in phrases])
+        return sum(counts) / len(counts)
+
+    join = mean_tokens(config.reasoning_links) + mean_tokens(config.solution_links)
+    (markers,) = measurer.count([measurer.fmt.assistant_turn("", "")])
+    return join, markers
 
 
 def open_pool(config: BuilderConfig, measurer: Measurer, rng: random.Random) -> PartPool:
@@ -58,7 +93,7 @@ def open_pool(config: BuilderConfig, measurer: Measurer, rng: random.Random) -> 
         chunk = candidates[start : start + 512]
         traces, answers, totals = measurer.trace_and_answer(source, chunk, schema.trace, schema.answer)
         parts += [Part(c, t, a, n) for c, t, a, n in zip(chunk, traces, answers, totals, strict=True)]
-    return PartPool(source, parts, source_levels(source, candidates))
+    return PartPool(source, parts, source_levels(source, candidates), *stitching_cost(config, measurer))
 
 
 def source_levels(source: Source, candidates) -> dict[str, float]:
@@ -76,36 +111,12 @@ def source_levels(source: Source, candidates) -> dict[str, float]:
     return levels
 
 
-def estimate(parts: list[Part]) -> int:
-    """Expected response tokens of a row stitched from `parts`."""
-    return sum(p.tokens for p in parts) + JOIN_OVERHEAD * (len(parts) - 1) + MARKER_OVERHEAD
-
-
-def fill(base: list[Part], fillers: list[Part], start: int, target: int, tolerance: float,
-         max_parts: int | None = None) -> list[Part]:
-    """`base` plus fillers, taken in order from `start`, that fit under the target's upper bound until the
-    estimate reaches the lower bound (or `max_parts` parts are used)."""
-    chosen = list(base)
-    keys = {p.candidate.key for p in chosen}
-    low, high = target * (1 - tolerance), target * (1 + tolerance)
-    for step in range(len(fillers)):
-        if estimate(chosen) >= low or (max_parts and len(chosen) >= max_parts):
-            break
-        candidate = fillers[(start + step) % len(fillers)]
-        if candidate.candidate.key in keys or estimate([*chosen, candidate]) > high:
-            continue
-        chosen.append(candidate)
-        keys.add(candidate.candidate.key)
-    return chosen
-
-
 def compose(parts: list[Part], pool: PartPool, config: BuilderConfig, measurer: Measurer, rng: random.Random,
             kind: str) -> Example:
-    links = [{name: rng.choice(getattr(config, f"{name}_links")) for name in ("question", "reasoning", "solution")}
-             for _ in parts[1:]]
+    links = config.draw_links(rng, len(parts))
     domains = {p.candidate.domain for p in parts}
     return Example(kind=kind, messages=stitch_parts(parts, links, measurer.fmt),
-                   sources=[{**source_ref(pool.source, p.candidate), "level": pool.levels.get(p.candidate.key)}
+                   sources=[{**source_ref(pool.source, p.candidate), "difficulty": pool.levels.get(p.candidate.key)}
                             for p in parts],
                    part_tokens=[p.tokens for p in parts], domain=domains.pop() if len(domains) == 1 else "mixed",
                    links={"joins": links} if links else None)

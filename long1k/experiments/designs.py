@@ -22,8 +22,6 @@ from long1k.experiments.builder import (
     BuilderConfig,
     PartPool,
     compose,
-    estimate,
-    fill,
     fit_block,
     measurer_for,
     open_pool,
@@ -62,23 +60,25 @@ def build_designs(config: DesignConfig) -> dict[str, dict]:
     measurer = measurer_for(config)
     pool = open_pool(config, measurer, rng)
     level = difficulties(config, pool)
+    pool.levels = level  # the manifest records the difficulty each part was chosen by
     rated = [p for p in pool.parts if p.candidate.key in level]
     easy = [p for p in rated if level[p.candidate.key] <= config.easy_max]
     target, tol = config.target_tokens, config.tolerance
     hard = list({p.candidate.key: p for p in rated  # distinct problems only
-                 if level[p.candidate.key] >= config.hard_min and abs(estimate([p]) - target) <= tol * target}.values())
+                 if level[p.candidate.key] >= config.hard_min
+                 and abs(pool.estimate([p]) - target) <= tol * target}.values())
     if len(hard) < config.rows:
         raise Long1kError(f"only {len(hard)} hard problems have a trace within {tol:.0%} of {target} tokens; lower "
                           "--rows, change --target_tokens or raise --tolerance")
     hard_examples = [compose([p], pool, config, measurer, rng, kind="hard_single") for p in hard[: config.rows]]
-    easy_bases = [p for p in easy if estimate([p]) < target * (1 - tol)]
+    easy_bases = [p for p in easy if pool.estimate([p]) < target * (1 - tol)]
     easy_examples = []
     for base in easy_bases:
         if len(easy_examples) == config.rows:
             break
-        parts = fill([base], easy, rng.randrange(len(easy)), target, tol, max_parts=config.easy_parts or None)
+        parts = pool.fill([base], easy, rng.randrange(len(easy)), target, tol, max_parts=config.easy_parts or None)
         right_count = len(parts) > 1 and (not config.easy_parts or len(parts) == config.easy_parts)
-        if right_count and abs(estimate(parts) - target) <= tol * target:
+        if right_count and abs(pool.estimate(parts) - target) <= tol * target:
             easy_examples.append(compose(parts, pool, config, measurer, rng, kind="easy_composite"))
     if len(easy_examples) < config.rows:
         raise Long1kError(f"only {len(easy_examples)} easy composite rows reach {target} tokens; lower --rows")

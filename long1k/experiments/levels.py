@@ -19,8 +19,6 @@ from long1k.errors import Long1kError
 from long1k.experiments.builder import (
     BuilderConfig,
     compose,
-    estimate,
-    fill,
     fit_block,
     measurer_for,
     open_pool,
@@ -44,7 +42,7 @@ def build_levels(config: LevelsConfig) -> list[dict]:
     pool = open_pool(config, measurer, rng)
     shortest = config.levels[0]
     bases = list({p.candidate.key: p for p in pool.parts  # distinct problems only
-                  if abs(estimate([p]) - shortest) <= config.tolerance * shortest}.values())
+                  if abs(pool.estimate([p]) - shortest) <= config.tolerance * shortest}.values())
     if len(bases) < config.questions:
         raise Long1kError(f"only {len(bases)} source problems have a trace within {config.tolerance:.0%} of "
                           f"{shortest} tokens; lower --questions, raise --tolerance or add --max_parts")
@@ -53,8 +51,8 @@ def build_levels(config: LevelsConfig) -> list[dict]:
     fillers = [p for p in pool.parts if p.candidate.key not in base_keys]
     summary = []
     for level in config.levels:
-        examples = [compose(fill([base], fillers, rng.randrange(len(fillers)), level, config.tolerance), pool, config,
-                            measurer, rng, kind=f"level_{level}") for base in bases]
+        examples = [compose(pool.fill([base], fillers, rng.randrange(len(fillers)), level, config.tolerance), pool,
+                            config, measurer, rng, kind=f"level_{level}") for base in bases]
         examples, dropped = fit_block(examples, measurer, f"level_{level}")
         lengths = [e.response_tokens for e in examples]
         within = sum(abs(n - level) <= config.tolerance * level for n in lengths)

@@ -34,11 +34,12 @@ class SamplingOptions:
     part_min_tokens: int = field(default=0, metadata=_help(
         "each half of a pair needs at least this many tokens (reasoning + solution): a length band"))
     part_max_tokens: int = field(default=32768, metadata=_help("... and at most this many"))
-    pair_source: str = field(default="any", metadata=_help(
-        "pair problems from the same OpenThoughts 'source' (same), from different ones (different), or any"))
     domains: list[str] = domains_field()
+    s1_domains: list[str] = field(default_factory=lambda: ["math"], metadata=_help(
+        "s1.1 rows kept by cot_type (math, science, crossword); the paper adds math problems"))
     reuse_problems: bool = field(default=False, metadata=_help(
-        "allow one problem in several pairs (default: each problem at most once)"))
+        "allow one problem in several rows (default: each problem at most once in the dataset, both sources "
+        "together, by its normalised text)"))
 
     def sampling_problems(self) -> list[str]:
         problems = []
@@ -50,10 +51,8 @@ class SamplingOptions:
                           ("part_min_tokens", "part_max_tokens")):
             if getattr(self, low) > getattr(self, high):
                 problems.append(f"--{low} ({getattr(self, low)}) exceeds --{high} ({getattr(self, high)})")
-        if self.pair_source not in ("any", "same", "different"):
-            problems.append(f"--pair_source must be any, same or different, not {self.pair_source!r}")
-        if not self.domains:
-            problems.append("--domains needs at least one domain")
+        if not self.domains or not self.s1_domains:
+            problems.append("--domains and --s1_domains need at least one domain each")
         return problems
 
 

@@ -94,7 +94,7 @@ def write_histogram(path: Path, examples: list[Example], block_size: int, title:
 
 def write_dataset(out: Path, examples: list[Example], stats: dict, *, id_prefix: str, shard_size: int = 500,
                   block_size: int = 10**9, title: str = "Long1K synthesis", llamafactory: bool = False,
-                  skips: SkipLog | None = None) -> dict:
+                  skips: SkipLog | None = None, reports: dict[str, list[dict]] | None = None) -> dict:
     """Number the examples, write the dataset folder, and return `stats` completed with token
     statistics and the data digest (also written to OUT/stats.json). The folder is replaced whole
     (long1k/atomic.py): a killed run leaves the previous dataset, never a mixture."""
@@ -111,6 +111,8 @@ def write_dataset(out: Path, examples: list[Example], stats: dict, *, id_prefix:
         write_histogram(build / "length_histogram.png", examples, block_size, title)
         if skips is not None:
             skips.write(build / "skipped.jsonl")
+        for name, rows in (reports or {}).items():
+            write_jsonl(build / name, rows)
         stats = {**stats, "tokens": token_summary(examples), "data_sha256": digest(shards)}
         (build / STATS_FILE).write_text(json.dumps(stats, indent=2, ensure_ascii=False, default=str) + "\n",
                                         encoding="utf-8")

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from long1k.configs import parse_config
-from long1k.decontam import BenchmarkIndex
+from long1k.decontam import REPORT_MIN, BenchmarkIndex
 from long1k.errors import Long1kError
 from long1k.formats import get_format
 from long1k.inputs import SCHEMAS, open_source
@@ -17,16 +17,21 @@ from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.sampling import Example, Measurer, PairSampler, S1Sampler
-from long1k.synthesis.validate import Candidate, drop_contaminated, screen_source
+from long1k.synthesis.validate import Candidate, drop_contaminated, screen_source, unique_problems
 from long1k.tokenizer import load_tokenizer
+
+NEAR_MISSES = "decontamination_near_misses.jsonl"
 
 
 def screen(config: SynthesisConfig, openthoughts: Source, s1: Source, index: BenchmarkIndex | None,
-           skips: SkipLog) -> tuple[list[Candidate], list[Candidate], dict]:
-    """Usable, uncontaminated candidates of both sources, plus the counts for the stats."""
+           skips: SkipLog, near_misses: list[dict]) -> tuple[list[Candidate], list[Candidate], dict]:
+    """Usable, uncontaminated candidates of both sources (each problem once, unless --reuse_problems),
+    plus the counts for the stats."""
     reserved = get_format(config.reasoning_format).reserved_strings
     ot = screen_source(openthoughts, SCHEMAS["openthoughts"], reserved, skips, tuple(config.domains))
-    s1_rows = screen_source(s1, SCHEMAS["s1"], reserved, skips)
+    s1_rows = screen_source(s1, SCHEMAS["s1"], reserved, skips, tuple(config.s1_domains))
+    if "cot_type" not in s1.table.column_names and config.s1_domains:
+        print(f"warning: {s1.location} has no cot_type column: --s1_domains cannot be applied")
     if config.s1_require_correct:
         if "deepseek_grade" not in s1.table.column_names:
             raise Long1kError(f"{s1.location}: --s1_require_correct needs a 'deepseek_grade' column")
@@ -38,8 +43,10 @@ def screen(config: SynthesisConfig, openthoughts: Source, s1: Source, index: Ben
         s1_rows = [c for c, g in zip(s1_rows, grades, strict=True) if (g or "").strip().lower() == "yes"]
     usable = {"openthoughts": len(ot), "s1": len(s1_rows)}
     if index is not None:
-        ot = drop_contaminated(openthoughts, ot, index, skips)
-        s1_rows = drop_contaminated(s1, s1_rows, index, skips)
+        ot = drop_contaminated(openthoughts, ot, index, skips, near_misses)
+        s1_rows = drop_contaminated(s1, s1_rows, index, skips, near_misses)
+    if not config.reuse_problems:
+        ot, s1_rows = unique_problems(openthoughts, ot, skips), unique_problems(s1, s1_rows, skips)
     return ot, s1_rows, usable
 
 
@@ -56,7 +63,8 @@ def synthesize(config: SynthesisConfig) -> dict:
     index = config.benchmark_index(config.uses_fixtures)
 
     skips = SkipLog()
-    ot_candidates, s1_candidates, usable = screen(config, openthoughts, s1, index, skips)
+    near_misses: list[dict] = []
+    ot_candidates, s1_candidates, usable = screen(config, openthoughts, s1, index, skips, near_misses)
     skips.print_overflow()
     if len(ot_candidates) < 2 and len(s1_candidates) == 0:
         raise Long1kError("nothing usable is left in the sources after screening (see skipped.jsonl in --out)")
@@ -65,6 +73,11 @@ def synthesize(config: SynthesisConfig) -> dict:
     measurer = Measurer(tokenizer, fmt, config.block_size)
     wanted_s1 = round(config.num_samples * config.s1_share)
     s1_examples = S1Sampler(s1, s1_candidates, config, measurer, rng).sample(wanted_s1)
+    if not config.reuse_problems:  # a problem chosen as an s1.1 row is not also half of a pair
+        chosen = {source["problem_key"] for example in s1_examples for source in example.sources}
+        before = len(ot_candidates)
+        ot_candidates = unique_problems(openthoughts, ot_candidates, skips, taken=chosen)
+        measurer.counters["pair_problems_already_s1_rows"] = before - len(ot_candidates)
     wanted_pairs = config.num_samples - wanted_s1
     pair_examples = PairSampler(openthoughts, ot_candidates, config, measurer, rng).sample(wanted_pairs)
     examples: list[Example] = pair_examples + s1_examples
@@ -93,13 +106,16 @@ def synthesize(config: SynthesisConfig) -> dict:
             for src, cands in ((openthoughts, ot_candidates), (s1, s1_candidates))
         },
         "decontamination": None if index is None else {
-            "ngram": index.n, "benchmark_problems": index.problems_per_benchmark,
+            "ngram": index.n, "threshold": index.threshold, "benchmark_problems": index.problems_per_benchmark,
             "contaminated_rows": {src: skips.summary(src).get("contaminated", 0) for src in ("openthoughts", "s1")},
+            "near_misses": len(near_misses), "near_miss_min_share": REPORT_MIN,
         },
+        "duplicate_problems": {src: skips.summary(src).get("duplicate_problem", 0) for src in ("openthoughts", "s1")},
         "sampling": counters,
     }
     stats = output.write_dataset(out, examples, stats, id_prefix="long1k", shard_size=config.shard_size,
-                                 block_size=config.block_size, llamafactory=True, skips=skips)
+                                 block_size=config.block_size, llamafactory=True, skips=skips,
+                                 reports={NEAR_MISSES: near_misses})
     print_summary(stats, out, time.perf_counter() - started)
     return stats
 
@@ -116,7 +132,8 @@ def print_summary(stats: dict, out: Path, seconds: float) -> None:
               f"decontamination; skipped: {skipped}")
     if stats["sampling"]:
         print("sampling: " + ", ".join(f"{k} {v}" for k, v in stats["sampling"].items()))
-    print(f"wrote {out}/data/, manifest.jsonl, stats.json, length_histogram.png, llamafactory/, skipped.jsonl")
+    print(f"wrote {out}/data/, manifest.jsonl, stats.json, length_histogram.png, llamafactory/, skipped.jsonl, "
+          f"{NEAR_MISSES}")
 
 
 def main(argv: list[str] | None = None) -> None:

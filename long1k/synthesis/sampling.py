@@ -96,7 +96,7 @@ class Measurer:
 def source_ref(source: Source, candidate: Candidate) -> dict:
     file, row = source.locate(candidate.index)
     return {"dataset": source.label, "location": source.location, "file": file, "row": row,
-            "problem_key": candidate.key, "group": candidate.group}
+            "problem_key": candidate.key}
 
 
 def stitch_parts(parts: list[Part], links: list[dict[str, str]], fmt: ReasoningFormat) -> list[dict]:
@@ -118,8 +118,8 @@ def stitch(a: Part, b: Part, links: dict[str, str], fmt: ReasoningFormat) -> lis
     return stitch_parts([a, b], [links], fmt)
 
 
-def pair_up(pool: list[Part], mode: str) -> tuple[list[tuple[Part, Part]], list[Part]]:
-    """Greedy pairing in pool order: distinct problems, same/different/any `source` group."""
+def pair_up(pool: list[Part]) -> tuple[list[tuple[Part, Part]], list[Part]]:
+    """Greedy pairing in pool order, of distinct problems."""
     used = [False] * len(pool)
     pairs, leftover = [], []
     for i, a in enumerate(pool):
@@ -128,9 +128,6 @@ def pair_up(pool: list[Part], mode: str) -> tuple[list[tuple[Part, Part]], list[
         for j in range(i + 1, len(pool)):
             b = pool[j]
             if used[j] or a.candidate.key == b.candidate.key:
-                continue
-            same = a.candidate.group == b.candidate.group
-            if (mode == "same" and not same) or (mode == "different" and same):
                 continue
             used[i] = used[j] = True
             pairs.append((a, b))
@@ -174,8 +171,7 @@ class PairSampler:
         if key in self.seen_pairs:  # only possible with --reuse_problems
             return None
         self.seen_pairs.add(key)
-        links = {name: self.rng.choice(getattr(self.config, f"{name}_links"))
-                 for name in ("question", "reasoning", "solution")}
+        (links,) = self.config.draw_links(self.rng, 2)
         return Example(
             kind="pair",
             messages=stitch(a, b, links, self.measurer.fmt),
@@ -195,7 +191,7 @@ class PairSampler:
             if not chunk:
                 break
             self.counters["pair_parts_tokenized"] += len(chunk)
-            pairs, carry = pair_up(carry + self._parts(chunk), self.config.pair_source)
+            pairs, carry = pair_up(carry + self._parts(chunk))
             examples = [e for a, b in pairs if (e := self._example(a, b)) is not None]
             for example in self.measurer.keep(examples, self.config.pair_min_tokens,
                                               self.config.pair_max_tokens, "pair"):

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from long1k.boxed import boxed_answers
-from long1k.decontam import BenchmarkIndex
+from long1k.decontam import REPORT_MIN, BenchmarkIndex
 from long1k.inputs import SourceSchema
 from long1k.sources import SkipLog, Source
 
@@ -28,13 +28,30 @@ class Candidate:
 
     index: int
     problem: str
-    group: str  # the row's own source label (OpenThoughts `source`), for same/different pairing
     domain: str
     key: str  # hash of the whitespace-normalised problem: two rows with the same key are one problem
 
 
 def problem_key(problem: str) -> str:
-    return hashlib.sha1(_SPACES.sub(" ", problem.strip().lower()).encode()).hexdigest()[:16]
+    """One key per problem whatever its spacing, case or math delimiters (the same problem is typeset
+    slightly differently in OpenThoughts and s1K)."""
+    text = _SPACES.sub("", problem.lower().replace("$", "").replace("\\left", "").replace("\\right", ""))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def unique_problems(source: Source, candidates: list[Candidate], skips: SkipLog,
+                    taken: set[str] | None = None) -> list[Candidate]:
+    """The first row of each problem (and none already `taken`); the others logged as duplicates."""
+    seen = set(taken or ())
+    kept = []
+    for candidate in candidates:
+        if candidate.key in seen:
+            skips.add(source, candidate.index, "duplicate_problem", None,
+                      "the same problem (normalised text) is already in the dataset or the source", announce=False)
+        else:
+            seen.add(candidate.key)
+            kept.append(candidate)
+    return kept
 
 
 def _mask(array, null: bool = True) -> np.ndarray:
@@ -57,7 +74,6 @@ def usable_rows(
     domain_column: str | None = None,
     domains: tuple[str, ...] = (),
     boxed_domains: tuple[str, ...] = ("math",),
-    group_column: str | None = None,
 ) -> list[Candidate]:
     """Screen every row; log each rejected one with its reason and return the rest in row order."""
     table = source.table
@@ -94,11 +110,10 @@ def usable_rows(
 
     keep = np.flatnonzero(~rejected).tolist()
     problems = source.strings(problem_column, keep)
-    groups = source.strings(group_column, keep) if group_column else [""] * len(keep)
     kept_domains = [domain_values[i] for i in keep] if domain_values is not None else ["math"] * len(keep)
     return [
-        Candidate(index, problem, group or "", domain or "", problem_key(problem))
-        for index, problem, group, domain in zip(keep, problems, groups, kept_domains, strict=True)
+        Candidate(index, problem, domain or "", problem_key(problem))
+        for index, problem, domain in zip(keep, problems, kept_domains, strict=True)
     ]
 
 
@@ -109,28 +124,32 @@ def _string_array(values):
 
 
 def drop_contaminated(source: Source, candidates: list[Candidate], index: BenchmarkIndex,
-                      skips: SkipLog) -> list[Candidate]:
-    """Remove rows whose problem shares a word n-gram with a benchmark problem."""
+                      skips: SkipLog, near_misses: list[dict] | None = None) -> list[Candidate]:
+    """Remove rows whose problem is a copy of a benchmark problem (long1k/decontam.py); overlaps from
+    REPORT_MIN up that stay under the threshold go to `near_misses`, with their scores."""
     from tqdm import tqdm
 
     kept = []
     for candidate in tqdm(candidates, desc=f"decontaminate {source.label}", unit="row", leave=False,
                           disable=len(candidates) < 5000):
-        owner = index.match(candidate.problem)
-        if owner is None:
-            kept.append(candidate)
-        else:
+        found = index.overlap(candidate.problem)
+        if found is not None and found.share >= index.threshold:
             skips.add(source, candidate.index, "contaminated", None,
-                      f"problem shares a word {index.n}-gram with benchmark item {owner}")
+                      f"problem holds {found.share:.0%} of the word {index.n}-grams of benchmark item {found.item}")
+            continue
+        if found is not None and found.share >= REPORT_MIN and near_misses is not None:
+            file, row = source.locate(candidate.index)
+            near_misses.append({"dataset": source.label, "file": file, "row": row, "problem_key": candidate.key,
+                                **found.as_dict(), "problem": candidate.problem[:300]})
+        kept.append(candidate)
     return kept
 
 
 def screen_source(source: Source, schema: SourceSchema, reserved: tuple[str, ...], skips: SkipLog,
                   domains: tuple[str, ...] = ()) -> list[Candidate]:
-    """Usable rows of a source read by its schema; `domains` limits sources whose answers are boxed math."""
+    """Usable rows of a source read by its schema, limited to `domains` where the source records them."""
     columns = source.table.column_names
     return usable_rows(source, schema.text_columns, reserved, skips, problem_column=schema.problem,
                        answer_column=schema.answer if schema.boxed_answers else None,
                        domain_column=schema.domain if schema.domain in columns else None,
-                       domains=tuple(domains) if schema.boxed_answers else (),
-                       group_column=schema.group if schema.group in columns else None)
+                       domains=tuple(domains))

@@ -157,14 +157,6 @@ def _prepared(tmp_path: Path) -> Path:
     return tmp_path / "bench"
 
 
-def test_pair_source_same_keeps_groups_together(tmp_path):
-    out = tmp_path / "same"
-    run(out, num_samples=20, s1_share=0.0, pair_source="same")
-    for entry in read_jsonl(out / "manifest.jsonl"):
-        first, second = entry["sources"]
-        assert first["group"] == second["group"]
-
-
 @pytest.mark.parametrize("name", ["s1", "think"])
 def test_other_reasoning_formats(tmp_path, name):
     out = tmp_path / name
@@ -196,3 +188,62 @@ def test_reusing_an_output_folder_replaces_the_earlier_synthesis(tmp_path):
     assert len(list((out / "data").glob("*.jsonl"))) == 3
     run(out, num_samples=12, shard_size=50)
     assert len(list((out / "data").glob("*.jsonl"))) == 1
+
+
+def test_links_name_each_position_once():
+    """A row of k parts introduces the second, third, ... and last problem, each once."""
+    import random
+
+    from long1k.synthesis.options import ORDINALS, StitchOptions
+
+    options = StitchOptions()
+    for seed in range(30):
+        for parts in range(2, 9):
+            links = options.draw_links(random.Random(seed), parts)
+            for kind in ("question", "reasoning", "solution"):
+                phrases = [link[kind].lower() for link in links]
+                introduced = []
+                for position, phrase in enumerate(phrases, start=2):
+                    nth = "last" if parts >= 3 and position == parts else ORDINALS[position - 1]
+                    named = [w for w in (*ORDINALS, "last") if f" {w} " in f" {phrase} ".replace(",", " ")]
+                    assert set(named) <= {nth, ORDINALS[position - 2]}, (parts, phrase)
+                    introduced += [w for w in named if w == nth]
+                assert len(introduced) == len(set(introduced)), phrases
+                if parts - 1 <= len(getattr(options, f"{kind}_links")):
+                    assert len(set(phrases)) == len(phrases)  # no phrase twice in a row
+
+
+def _rewrite(path: Path, out: Path, change) -> Path:
+    rows = read_jsonl(path)
+    for number, row in enumerate(rows):
+        change(number, row)
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return out
+
+
+def test_s1_rows_are_math_by_default_and_counted(tmp_path, fixtures_dir):
+    kinds = ("science", "crossword")
+    s1 = _rewrite(fixtures_dir / "s1k11" / "train.jsonl", tmp_path / "s1.jsonl",
+                  lambda n, row: row.update(cot_type=kinds[n % 2]) if n % 3 == 0 else None)
+    bench = str(_prepared(tmp_path))
+    stats = run(tmp_path / "out", s1=str(s1), num_samples=20, s1_share=1.0, benchmarks_dir=bench)
+    rows = read_jsonl(s1)
+    chosen = [entry["sources"][0]["row"] for entry in read_jsonl(tmp_path / "out" / "manifest.jsonl")]
+    assert chosen and all(rows[r]["cot_type"] == "math" for r in chosen)
+    assert stats["sources"]["s1"]["skipped"]["domain"] == sum(1 for n in range(len(rows)) if n % 3 == 0)
+    science = run(tmp_path / "sci", s1=str(s1), num_samples=6, s1_share=1.0, s1_domains=["science"],
+                  benchmarks_dir=bench)
+    chosen = [entry["sources"][0]["row"] for entry in read_jsonl(tmp_path / "sci" / "manifest.jsonl")]
+    assert science["rows"] and all(rows[r]["cot_type"] == "science" for r in chosen)
+
+
+def test_a_problem_appears_once_across_both_sources(tmp_path, fixtures_dir):
+    """s1.1 rows that restate OpenThoughts problems (other spacing, case, math delimiters): one problem
+    is never both an s1.1 row and half of a pair, nor in two rows."""
+    problems = [row["problem"] for row in read_jsonl(fixtures_dir / "openthoughts" / "metadata.jsonl")]
+    s1 = _rewrite(fixtures_dir / "s1k11" / "train.jsonl", tmp_path / "s1.jsonl",
+                  lambda n, row: row.update(question="  " + problems[n].replace("$", "").upper().replace(" ", "  ")))
+    stats = run(tmp_path / "out", s1=str(s1), num_samples=40, s1_share=0.5, benchmarks_dir=str(_prepared(tmp_path)))
+    keys = [s["problem_key"] for e in read_jsonl(tmp_path / "out" / "manifest.jsonl") for s in e["sources"]]
+    assert len(keys) == len(set(keys))
+    assert stats["sampling"]["pair_problems_already_s1_rows"] > 0 and stats["rows_by_kind"]["s1"] == 20
