@@ -102,7 +102,7 @@ def synthesize(config: SynthesisConfig) -> dict:
         "sources": {
             src.label: {"location": src.location, "files": src.files, "rows": src.table.num_rows,
                         "usable": usable[src.label], "skipped": skips.summary(src.label),
-                        "after_decontamination": len(cands)}
+                        "candidates": len(cands)}  # usable, not benchmark copies, distinct problems
             for src, cands in ((openthoughts, ot_candidates), (s1, s1_candidates))
         },
         "decontamination": None if index is None else {
@@ -128,8 +128,8 @@ def print_summary(stats: dict, out: Path, seconds: float) -> None:
     print(markdown_table(["kind", "rows", "mean tokens", "median", "p90", "max"], rows))
     for label, info in stats["sources"].items():
         skipped = ", ".join(f"{k} {v}" for k, v in info["skipped"].items()) or "none"
-        print(f"{label}: {info['rows']} rows, {info['usable']} usable, {info['after_decontamination']} after "
-              f"decontamination; skipped: {skipped}")
+        print(f"{label}: {info['rows']} rows, {info['usable']} usable, {info['candidates']} candidates "
+              f"(not benchmark copies, distinct problems); skipped: {skipped}")
     if stats["sampling"]:
         print("sampling: " + ", ".join(f"{k} {v}" for k, v in stats["sampling"].items()))
     print(f"wrote {out}/data/, manifest.jsonl, stats.json, length_histogram.png, llamafactory/, skipped.jsonl, "
