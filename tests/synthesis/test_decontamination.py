@@ -70,7 +70,7 @@ def real_benchmarks(tmp_path_factory):
 @pytest.mark.skipif(not REAL.is_dir(), reason="real sources (../shared/real_sources) not present")
 def test_real_s1k_questions_flag_the_math500_copies_and_not_the_boilerplate(real_benchmarks, tmp_path):
     """One shared 8-gram flags 159 of the 1,000 real s1K questions (53 against AIME 2025, written after
-    s1K); scored, 5 are flagged: the four MATH500 copies and one GPQA sibling question."""
+    s1K); scored, 5 are flagged: the four MATH500 copies and one GPQA sibling question (0.67)."""
     summary = decontaminate(DecontaminateConfig(input=str(REAL / "s1k_questions.jsonl"), field="question",
                                                 benchmarks_dir=str(real_benchmarks), out=str(tmp_path / "r")))
     assert summary["rows"] == 1000 and summary["flagged"] <= 20
