@@ -23,6 +23,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "build-length-levels": ("long1k.experiments.levels", "the same questions at several reasoning lengths"),
     "build-length-vs-difficulty": ("long1k.experiments.designs", "easy composite vs hard single rows, equal length"),
     "sweep": ("long1k.experiments.sweep", "datasets x training x benchmarks x seeds, resumable"),
+    "inference-scaling": ("long1k.experiments.inference_scaling",
+                          "accuracy vs inference tokens: trained-longer vs budget-forced lines, slopes"),
     "scaling-law": ("long1k.experiments.scaling", "fit accuracy against log length and draw the figure"),
     "analyze-traces": ("long1k.experiments.trace_analysis", "lengths and frequent words of correct vs wrong answers"),
     "grade-difficulty": ("long1k.experiments.difficulty", "pass rate and CV per question; select a training set"),

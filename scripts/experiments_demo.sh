@@ -17,12 +17,15 @@ echo "== length vs difficulty (easy composite vs hard single rows of equal lengt
 python scripts/build_length_vs_difficulty.py --out "$OUT/length_vs_difficulty" --rows 20 --target_tokens 2500 \
   --tolerance 0.15
 
-echo "== sweep: train the tiny model on each level, predict, score"
+echo "== sweep: train the tiny model on each level, predict (also budget-forced), score"
 python scripts/sweep.py scripts/recipes/length_levels_tiny.yaml
 
 echo "== scaling law: the sweep's runs, and the paper's own points"
 python scripts/scaling_law.py --runs outputs/sweeps/length_levels_tiny/runs/* --out "$OUT/scaling_sweep"
 python scripts/scaling_law.py --csv scripts/data/paper_points.csv --out "$OUT/scaling_paper"
+
+echo "== inference scaling: the models trained on longer levels vs each one budget-forced"
+python scripts/inference_scaling.py --scores outputs/sweeps/length_levels_tiny/runs --out "$OUT/inference_scaling"
 
 echo "== trace analysis and difficulty grading (a pretend model's 4 samples per question)"
 python data/make_fixtures.py --predictions "$OUT/benchmarks" --out "$OUT/fixture_predictions" --samples 4

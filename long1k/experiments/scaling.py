@@ -24,6 +24,10 @@ _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
          2.045, 2.042)
 
 
+BUDGET_MARK = "@budget"
+"""Model names NAME@budgetN are NAME budget-forced at N thinking tokens (the sweep's thinking_budgets)."""
+
+
 def t975(df: int) -> float:
     return _T975[df - 1] if df <= len(_T975) else 1.960
 
@@ -96,7 +100,9 @@ def points_from_runs(run_dirs: list[Path], grader: str = "rule") -> list[tuple[f
         results = json.loads(results_path.read_text())["results"]
         if grader not in results:
             raise Long1kError(f"{results_path}: no results of grader {grader!r}")
-        for per_benchmark in results[grader].values():
+        for model, per_benchmark in results[grader].items():
+            if BUDGET_MARK in model:  # the run's model pushed to think longer: an inference-scaling point
+                continue
             for benchmark, metrics in per_benchmark.items():
                 points.append((float(length), benchmark, float(metrics["pass@1"])))
     return points

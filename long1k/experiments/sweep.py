@@ -24,7 +24,8 @@ from long1k.configs import load_yaml_recipe, parse_config
 from long1k.errors import Long1kError
 
 STAGE = ("python", "-m", "long1k")  # the package's own CLI: no repository paths, any working folder
-RECIPE_KEYS = {"name", "root", "out", "datasets", "training", "benchmarks", "seeds", "predict", "score", "env"}
+RECIPE_KEYS = {"name", "root", "out", "datasets", "training", "benchmarks", "seeds", "predict", "score", "env",
+               "thinking_budgets", "extend", "answer_tokens"}
 PATH_OPTIONS = {"predict": ("benchmarks_dir",), "score": ()}
 
 
@@ -101,19 +102,30 @@ def expand(recipe: dict) -> list[Step]:
             steps.append(Step(run, "train", shlex.join([*STAGE, "launch-train", *train_flags]),
                               {k: str(v) for k, v in train_env.items()}, outputs=(str(folder / "sft"),),
                               resume_flag="--resume true"))
-            predict = [*STAGE, "predict", "--model", str(folder / "sft" / "final"), "--model_name", run,
-                       "--out", str(folder / "predictions")]
-            if recipe.get("benchmarks"):
-                predict += ["--benchmarks", *recipe["benchmarks"]]
-            if recipe.get("seeds"):
-                predict += ["--seeds", *map(str, recipe["seeds"])]
-            steps.append(Step(run, "predict", shlex.join(predict + _flags(recipe.get("predict"))),
-                              outputs=(str(folder / "predictions"),)))
+            steps.append(predict_step(recipe, run, folder, run, []))
+            for budget in recipe.get("thinking_budgets") or []:  # the same model, pushed to think longer
+                forcing = ["--thinking_budget", str(budget), "--extend", str(recipe.get("extend", 0))]
+                if recipe.get("answer_tokens"):  # each budget's own generation cap: budget + answer
+                    forcing += ["--max_tokens", str(budget + int(recipe["answer_tokens"]))]
+                steps.append(predict_step(recipe, run, folder, f"{run}@budget{budget}", forcing))
             score = [*STAGE, "score", "--predictions", str(folder / "predictions"), "--out",
                      str(folder / "scores")]
             steps.append(Step(run, "score", shlex.join(score + _flags(recipe.get("score"))),
                               outputs=(str(folder / "scores"),)))
     return steps
+
+
+def predict_step(recipe: dict, run: str, folder: Path, model_name: str, extra: list[str]) -> Step:
+    """Predictions of the run's final model under `model_name` (its own folder under predictions/)."""
+    predict = [*STAGE, "predict", "--model", str(folder / "sft" / "final"), "--model_name", model_name,
+               "--out", str(folder / "predictions")]
+    if recipe.get("benchmarks"):
+        predict += ["--benchmarks", *recipe["benchmarks"]]
+    if recipe.get("seeds"):
+        predict += ["--seeds", *map(str, recipe["seeds"])]
+    name = "predict" if model_name == run else f"predict{model_name[len(run):]}"
+    return Step(run, name, shlex.join(predict + _flags(recipe.get("predict")) + extra),  # extra flags win
+                outputs=(str(folder / "predictions" / model_name),))
 
 
 def read_marker(path: Path) -> str | None:
