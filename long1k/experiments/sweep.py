@@ -39,6 +39,8 @@ class Step:
     """What the step writes: cleared before it reruns with other settings."""
     resume_flag: str = ""
     """Appended when a killed run of the same step is continued (training: --resume true)."""
+    upstream: str = ""
+    """A run whose trained model this step starts from: its training's fingerprint is part of this one's."""
 
     def marker(self, out: Path) -> Path:
         return out / "runs" / self.run / ".done" / self.name
@@ -83,35 +85,68 @@ def load_recipe(path: str | Path) -> dict:
     return recipe
 
 
+TRAINING_KEYS = {"recipe", "flags", "init_from", "datasets"}
+
+
 def expand(recipe: dict) -> list[Step]:
+    """The steps of every run, a run whose training starts from another run's model after that run."""
     out = Path(recipe["out"])
-    steps = []
+    runs: dict[str, list[Step]] = {}
+    upstream: dict[str, str] = {}
     for dataset, data_dir in recipe["datasets"].items():
         for training, settings in recipe["training"].items():
             settings = settings or {}
+            unknown = set(settings) - TRAINING_KEYS
+            if unknown:
+                raise Long1kError(f"training entry {training!r}: unknown key(s) {sorted(unknown)}; "
+                                  f"known: {sorted(TRAINING_KEYS)}")
+            if settings.get("datasets") and dataset not in settings["datasets"]:
+                continue
             run = f"{dataset}__{training}"
-            folder = out / "runs" / run
-            stats_from = shlex.quote(str(Path(data_dir) / "stats.json"))
-            stats_to = shlex.quote(str(folder / "data"))
-            steps.append(Step(run, "data", f"mkdir -p {stats_to} && cp {stats_from} {stats_to}/",
-                              outputs=(str(folder / "data"),)))
-            train_env = {**(recipe.get("env") or {}), "DATA": str(data_dir), "OUTPUT_DIR": str(folder / "sft")}
-            if settings.get("recipe"):
-                train_env["RECIPE"] = settings["recipe"]
-            train_flags = _flags(settings.get("flags"))
-            steps.append(Step(run, "train", shlex.join([*STAGE, "launch-train", *train_flags]),
-                              {k: str(v) for k, v in train_env.items()}, outputs=(str(folder / "sft"),),
-                              resume_flag="--resume true"))
-            steps.append(predict_step(recipe, run, folder, run, []))
-            for budget in recipe.get("thinking_budgets") or []:  # the same model, pushed to think longer
-                forcing = ["--thinking_budget", str(budget), "--extend", str(recipe.get("extend", 0))]
-                if recipe.get("answer_tokens"):  # each budget's own generation cap: budget + answer
-                    forcing += ["--max_tokens", str(budget + int(recipe["answer_tokens"]))]
-                steps.append(predict_step(recipe, run, folder, f"{run}@budget{budget}", forcing))
-            score = [*STAGE, "score", "--predictions", str(folder / "predictions"), "--out",
-                     str(folder / "scores")]
-            steps.append(Step(run, "score", shlex.join(score + _flags(recipe.get("score"))),
-                              outputs=(str(folder / "scores"),)))
+            if settings.get("init_from"):
+                source = settings["init_from"]
+                upstream[run] = source if "__" in source else f"{dataset}__{source}"
+            runs[run] = run_steps_of(recipe, out, run, data_dir, settings, upstream.get(run))
+    for run, source in upstream.items():
+        if source not in runs:
+            raise Long1kError(f"{run}: init_from names {source!r}, which is not a run of this sweep "
+                              f"(runs: {sorted(runs)})")
+    ordered: list[str] = []
+
+    def visit(run: str, path: tuple[str, ...] = ()) -> None:
+        if run in path:
+            raise Long1kError(f"init_from goes round in a circle: {' -> '.join((*path, run))}")
+        if run not in ordered:
+            if run in upstream:
+                visit(upstream[run], (*path, run))
+            ordered.append(run)
+
+    for run in runs:
+        visit(run)
+    return [step for run in ordered for step in runs[run]]
+
+
+def run_steps_of(recipe: dict, out: Path, run: str, data_dir: str, settings: dict, upstream: str | None) -> list[Step]:
+    folder = out / "runs" / run
+    stats_from = shlex.quote(str(Path(data_dir) / "stats.json"))
+    stats_to = shlex.quote(str(folder / "data"))
+    steps = [Step(run, "data", f"mkdir -p {stats_to} && cp {stats_from} {stats_to}/", outputs=(str(folder / "data"),))]
+    train_env = {**(recipe.get("env") or {}), "DATA": str(data_dir), "OUTPUT_DIR": str(folder / "sft")}
+    if settings.get("recipe"):
+        train_env["RECIPE"] = settings["recipe"]
+    if upstream:  # staged training: start from the other run's final model
+        train_env["MODEL"] = str(out / "runs" / upstream / "sft" / "final")
+    steps.append(Step(run, "train", shlex.join([*STAGE, "launch-train", *_flags(settings.get("flags"))]),
+                      {k: str(v) for k, v in train_env.items()}, outputs=(str(folder / "sft"),),
+                      resume_flag="--resume true", upstream=upstream or ""))
+    steps.append(predict_step(recipe, run, folder, run, []))
+    for budget in recipe.get("thinking_budgets") or []:  # the same model, pushed to think longer
+        forcing = ["--thinking_budget", str(budget), "--extend", str(recipe.get("extend", 0))]
+        if recipe.get("answer_tokens"):  # each budget's own generation cap: budget + answer
+            forcing += ["--max_tokens", str(budget + int(recipe["answer_tokens"]))]
+        steps.append(predict_step(recipe, run, folder, f"{run}@budget{budget}", forcing))
+    score = [*STAGE, "score", "--predictions", str(folder / "predictions"), "--out", str(folder / "scores")]
+    steps.append(Step(run, "score", shlex.join(score + _flags(recipe.get("score"))), outputs=(str(folder / "scores"),)))
     return steps
 
 
@@ -145,9 +180,12 @@ def run_steps(steps: list[Step], out: Path, dry_run: bool = False, cwd: Path | N
     killed while running resumes where it can. Returns the number run."""
     done = 0
     chain: dict[str, str] = {}
+    trained: dict[str, str] = {}  # run -> its train step's fingerprint
     for step in steps:
-        fingerprint = step.fingerprint(chain.get(step.run, ""))
+        fingerprint = step.fingerprint(chain.get(step.run, "") + trained.get(step.upstream, ""))
         chain[step.run] = fingerprint
+        if step.name == "train":
+            trained[step.run] = fingerprint
         marker, started = step.marker(out), step.marker(out).with_suffix(".started")
         env_text = " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items())
         line = f"[{step.run}] {step.name}: {env_text + ' ' if env_text else ''}{step.command}"

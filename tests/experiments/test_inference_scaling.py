@@ -50,3 +50,35 @@ def test_sweep_predicts_each_budget_and_scores_them_together(tmp_path):
     assert forced.endswith("--max_tokens 30000 --thinking_budget 1000 --extend 2 --max_tokens 1500")  # the last wins
     assert forced.split("--model_name")[0] == plain.split("--model_name")[0]  # the same model
     assert steps[3].outputs == (str(tmp_path / "s" / "runs" / "d__t" / "predictions" / "d__t@budget1000"),)
+
+
+def test_staged_training_starts_from_the_other_runs_model(tmp_path):
+    """The AM two-stage recipe: stage 2 (on B) starts from stage 1's model (on A), whatever the order."""
+    recipe = {"out": str(tmp_path / "s"), "datasets": {"B": str(tmp_path / "b"), "A": str(tmp_path / "a")},
+              "training": {"stage2": {"datasets": ["B"], "init_from": "A__stage1", "flags": {"learning_rate": 8e-5}},
+                           "stage1": {"datasets": ["A"], "flags": {"learning_rate": 8e-5}}}}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    steps = expand(load_recipe(tmp_path / "r.yaml"))
+    assert [s.run for s in steps if s.name == "train"] == ["A__stage1", "B__stage2"]
+    stage2 = next(s for s in steps if s.run == "B__stage2" and s.name == "train")
+    assert stage2.env["MODEL"] == str(tmp_path / "s" / "runs" / "A__stage1" / "sft" / "final")
+    assert stage2.upstream == "A__stage1"
+    recipe["training"]["stage2"]["init_from"] = "nowhere"
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    with pytest.raises(Long1kError, match="init_from names 'B__nowhere'"):
+        expand(load_recipe(tmp_path / "r.yaml"))
+
+
+def test_a_changed_first_stage_retrains_the_second(tmp_path):
+    from long1k.experiments.sweep import Step, run_steps
+
+    log = tmp_path / "log"
+
+    def steps(rate: str) -> list[Step]:
+        return [Step("up", "train", f"echo up {rate} >> {log}"), Step("down", "train", f"echo down >> {log}",
+                                                                      upstream="up")]
+
+    assert run_steps(steps("1e-5"), tmp_path) == 2
+    assert run_steps(steps("1e-5"), tmp_path) == 0
+    assert run_steps(steps("2e-5"), tmp_path) == 2  # the first stage changed: the second follows
+    assert log.read_text().split("\n")[:-1] == ["up 1e-5", "down", "up 2e-5", "down"]
