@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from long1k.errors import Long1kError
+from long1k.scoring.composite import extract_composite, grade_composite
 from long1k.scoring.extract import LETTERS, Extraction, ExtractionOptions, extract_integer, extract_letter, extract_math
 from long1k.scoring.grade import Verdict, grade_integer, grade_latex, grade_letter
 
@@ -61,6 +62,15 @@ def gold_letter(value: Any, where: str, index: int) -> str:
     return text
 
 
+def gold_parts(value: Any, where: str, index: int) -> list:
+    """A composite row's gold: its parts in order, each with its own answer and answer kind."""
+    if not isinstance(value, list) or len(value) < 2 or not all(
+            isinstance(p, dict) and "answer" in p and "answer_kind" in p for p in value):
+        raise Long1kError(f"{where} row {index}: field 'parts' must list the composite row's questions, each with "
+                          "'answer' and 'answer_kind'")
+    return value
+
+
 @dataclass(frozen=True)
 class AnswerKind:
     name: str
@@ -71,17 +81,29 @@ class AnswerKind:
     grade: Callable[[Any, str, ExtractionOptions], Verdict]
     judge_prompt: str
     """The judge's user prompt, with {reference} and {response}."""
+    each_instruction: str = ""
+    """How each question of a composite prompt is to be answered (long1k/tasks/composite.py)."""
+    gold_field: str = "answer"
+    """The row field the grader compares with."""
 
 
 ANSWER_KINDS: dict[str, AnswerKind] = {
     kind.name: kind
     for kind in (
         AnswerKind("latex", "Return your final response within \\boxed{}.", gold_text, extract_math, grade_latex,
-                   _MATH_JUDGE_PROMPT),
+                   _MATH_JUDGE_PROMPT, "Return the final answer to each question within its own \\boxed{}."),
         AnswerKind("integer", "Return your final response within \\boxed{}. The answer is an integer from 0 to 999.",
-                   gold_integer, extract_integer, grade_integer, _MATH_JUDGE_PROMPT),
+                   gold_integer, extract_integer, grade_integer, _MATH_JUDGE_PROMPT,
+                   "Return the final answer to each question within its own \\boxed{}; each answer is an integer "
+                   "from 0 to 999."),
         AnswerKind("letter", "Answer with the letter of the correct choice (A, B, C or D) within \\boxed{}.",
-                   gold_letter, extract_letter, grade_letter, _CHOICE_JUDGE_PROMPT),
+                   gold_letter, extract_letter, grade_letter, _CHOICE_JUDGE_PROMPT,
+                   "Answer each question with the letter of its correct choice (A, B, C or D) within its own "
+                   "\\boxed{}."),
+        # K questions in one prompt (long1k/tasks/composite.py): graded question by question, by rule only.
+        AnswerKind("composite", "Answer all of the questions above, in the order they are asked, each final answer "
+                   "within its own \\boxed{}.", gold_parts, extract_composite, grade_composite, "",
+                   gold_field="parts"),
     )
 }
 

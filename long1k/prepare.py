@@ -15,6 +15,7 @@ from long1k.faults import kill_point
 from long1k.jsonl import write_jsonl
 from long1k.reporting import markdown_table
 from long1k.tasks import default_benchmarks, get_task, prepare_rows
+from long1k.tasks.composite import COMPOSITE_KIND, build_composite, check_parts, composite_name, parse_composite_name
 from long1k.tasks.reading import fixture_file, read_hub_rows, read_local_rows
 
 MANIFEST = "benchmarks_manifest.json"
@@ -30,6 +31,13 @@ class PrepareConfig:
     fixtures: bool = field(default=False, metadata={
         "help": "use the generated mini benchmarks (offline demo) for every benchmark without --source"})
     gpqa_seed: int = field(default=0, metadata={"help": "seed of the multiple-choice permutation (GPQA)"})
+    composite: list[int] = field(default_factory=list, metadata={
+        "help": "also write BENCHMARK_xK for each K: K problems per prompt, joined as Long1K joins its rows"})
+    composite_benchmarks: list[str] = field(default_factory=list, metadata={
+        "help": "which benchmarks to compose (default: every one prepared)"})
+    composite_rows: int | None = field(default=None, metadata={
+        "help": "composite rows per benchmark (default: as many as it has problems, each once per position)"})
+    composite_seed: int = field(default=0, metadata={"help": "seed of the composite rows' problems and links"})
 
 
 def parse_sources(pairs: list[str]) -> dict[str, Path]:
@@ -59,6 +67,7 @@ def prepare_benchmarks(config: PrepareConfig) -> dict[str, dict]:
     unknown = [name for name in sources if name not in config.benchmarks]
     if unknown:
         raise Long1kError(f"--source names {unknown} that are not in --benchmarks {config.benchmarks}")
+    check_composite_options(config)
     check_out_folder(out)
     with replaced_folder(out) as build:
         manifest = write_benchmarks(config, sources, build)
@@ -88,8 +97,29 @@ def write_benchmarks(config: PrepareConfig, sources: dict[str, Path], out: Path)
         if task.layout == "multiple_choice":
             manifest[name]["answer_letters"] = dict(sorted(Counter(i["answer"] for i in items).items()))
         kill_point("benchmark-written")
+        for parts in config.composite if name in (config.composite_benchmarks or config.benchmarks) else ():
+            manifest[composite_name(name, parts)] = write_composite(out, task, items, parts, config)
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def check_composite_options(config: PrepareConfig) -> None:
+    for parts in config.composite:
+        check_parts(parts)
+    stray = [name for name in config.composite_benchmarks if name not in config.benchmarks]
+    if stray:
+        raise Long1kError(f"--composite_benchmarks names {stray} that are not in --benchmarks {config.benchmarks}")
+    if config.composite_benchmarks and not config.composite:
+        raise Long1kError("--composite_benchmarks needs --composite K (problems per prompt)")
+
+
+def write_composite(out: Path, task, items: list[dict], parts: int, config: PrepareConfig) -> dict:
+    rows = build_composite(items, task, parts, config.composite_seed, config.composite_rows)
+    target = out / f"{composite_name(task.name, parts)}.jsonl"
+    write_jsonl(target, rows)
+    return {"source": f"composite of {task.name}.jsonl", "rows": len(rows),
+            "sha256": hashlib.sha256(target.read_bytes()).hexdigest(), "answer_kind": COMPOSITE_KIND,
+            "composite": {"of": task.name, "parts": parts, "seed": config.composite_seed}}
 
 
 def check_prepared_file(directory: Path, name: str, manifest: dict | None = None) -> None:
@@ -108,20 +138,22 @@ def check_prepared_file(directory: Path, name: str, manifest: dict | None = None
 
 
 def prepared_files(directory: Path) -> list[Path]:
-    """The benchmark files of a prepared folder, checked against its manifest (present, same sha256);
-    a folder without a manifest is read as it is, with a warning."""
+    """The benchmark files of a prepared folder (composites left out: they repeat the others' problems),
+    checked against its manifest (present, same sha256); a folder without a manifest is read as it is,
+    with a warning."""
     manifest_path = directory / MANIFEST
-    files = sorted(directory.glob("*.jsonl"))
+    files = [path for path in sorted(directory.glob("*.jsonl")) if not parse_composite_name(path.stem)]
     if not manifest_path.is_file():
         print(f"warning: {directory} has no {MANIFEST}: its benchmark files cannot be checked as one complete set")
         return files
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    singles = [name for name in manifest if "composite" not in manifest[name]]  # composites repeat them
     for name in manifest:
         check_prepared_file(directory, name, manifest)
     missing = [name for name in default_benchmarks() if name not in manifest]
     if missing:
-        print(f"warning: {directory} holds {sorted(manifest)}, not the paper's {missing}")
-    return [directory / f"{name}.jsonl" for name in manifest]
+        print(f"warning: {directory} holds {sorted(singles)}, not the paper's {missing}")
+    return [directory / f"{name}.jsonl" for name in singles]
 
 
 def prepared_fixture_benchmarks() -> Path:
@@ -134,11 +166,17 @@ def prepared_fixture_benchmarks() -> Path:
     return folder
 
 
+def notes(info: dict) -> str:
+    if "answer_letters" in info:
+        return f"letters {info['answer_letters']}"
+    if "composite" in info:
+        return f"{info['composite']['parts']} questions per prompt"
+    return info["answer_kind"]
+
+
 def main(argv: list[str] | None = None) -> None:
     config = parse_config(PrepareConfig, argv, description=__doc__)
     manifest = prepare_benchmarks(config)
-    rows = [[name, info["rows"], info["source"],
-             f"letters {info['answer_letters']}" if "answer_letters" in info else info["answer_kind"]]
-            for name, info in manifest.items()]
+    rows = [[name, info["rows"], info["source"], notes(info)] for name, info in manifest.items()]
     print(markdown_table(["benchmark", "rows", "source", "notes"], rows))
     print(f"wrote {len(manifest)} benchmark files to {config.out}")

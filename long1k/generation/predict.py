@@ -249,8 +249,12 @@ def predict(config: PredictConfig) -> list[Path]:
     instructions = {name: get_task(name).instruction for name in benchmarks}
     prompts = {name: [template.render(tokenizer, item["problem"], item["answer_kind"], instructions[name])
                       for item in items] for name, items in benchmarks.items()}
-    longest = max((len(tokenizer(p, add_special_tokens=False)["input_ids"]) for ps in prompts.values() for p in ps),
-                  default=0)
+    prompt_tokens = {name: [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in ps]
+                     for name, ps in prompts.items()}
+    for name, items in benchmarks.items():
+        for item, tokens in zip(items, prompt_tokens[name], strict=True):
+            item["prompt_tokens"] = tokens
+    longest = max((n for counts in prompt_tokens.values() for n in counts), default=0)
     rope = parse_rope_scaling(config.rope_scaling)
     native, overrides = engine_context(config, rope)
     context = check_context(longest, config.max_tokens, native, config.max_model_len, rope)
@@ -340,8 +344,9 @@ class Run:
             "sample_seed": sample_seed(seed, sample), "settings": self.fingerprint,
             "problem": item["problem"], "prompt": prompt, "response": generation.text,
             "answer": item["answer"], "answer_kind": item["answer_kind"],
-            **({"choices": item["choices"]} if item.get("choices") else {}),
-            "finish_reason": generation.finish_reason, "response_tokens": generation.tokens, **extra,
+            **{key: item[key] for key in ("choices", "parts") if item.get(key)},
+            "prompt_tokens": item["prompt_tokens"], "finish_reason": generation.finish_reason,
+            "response_tokens": generation.tokens, **extra,
         }
 
 

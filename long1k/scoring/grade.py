@@ -31,6 +31,7 @@ class Verdict:
     correct: bool
     reason: str
     rule: str = ""  # the extraction rule (boxed, statement, ...), or why there is no answer
+    parts: tuple = ()  # a composite row's per-question verdicts (long1k/scoring/composite.py)
 
 
 def strip_answer_text(answer: str) -> str:
@@ -92,10 +93,11 @@ def _rounds_to(decimal_text: str, exact_parsed: list) -> bool:
 def _verify(gold_parsed: list, predicted: list) -> tuple[bool | None, str]:
     """(equal, how); equal is None when math-verify itself timed out."""
     from math_verify import verify
+    from math_verify.errors import TimeoutException
 
     try:
         equal = bool(verify(gold_parsed, predicted, timeout_seconds=VERIFY_SECONDS, raise_on_error=True))
-    except Exception as err:  # math-verify raises its own TimeoutException, or a comparison error
+    except (Exception, TimeoutException) as err:  # its TimeoutException is a BaseException
         if "timeout" in type(err).__name__.lower() or "timed out" in str(err).lower():
             return None, f"timeout in math-verify after {VERIFY_SECONDS} s"
         return False, f"comparison error ({type(err).__name__})"

@@ -87,12 +87,38 @@ def benchmark_metrics(rows: Sequence[dict]) -> dict:
     if thinking:  # budget-forced predictions: the inference-scaling axis
         metrics["thinking_tokens_mean"] = statistics.fmean(thinking)
         metrics["extensions_mean"] = statistics.fmean(r.get("extensions", 0) for r in rows)
+    prompt_tokens = [r["prompt_tokens"] for r in rows if r.get("prompt_tokens") is not None]
+    if prompt_tokens:
+        metrics["prompt_tokens_mean"] = statistics.fmean(prompt_tokens)
+    if any(r.get("positions") for r in rows):
+        metrics["composite"] = composite_metrics(rows)
     if n > 1:
         ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128) if k <= n]
         metrics["pass@k"] = {str(k): 100 * statistics.fmean(
             pass_at_k(len(g), sum(bool(r["correct"]) for r in g), k) for g in groups.values()) for k in ks}
         metrics[f"maj@{n}"] = 100 * statistics.fmean(majority_correct(g[:n]) for g in groups.values())
     return metrics
+
+
+def composite_metrics(rows: Sequence[dict]) -> dict:
+    """Composite rows (K questions per prompt): accuracy at each position, over all positions, every
+    question right, questions answered, answers out of order, and how the answers were located."""
+    parts = len(rows[0]["positions"])
+    positions = [[bool(r["positions"][p]["correct"]) for r in rows] for p in range(parts)]
+    answered = [sum(q["answered_at"] is not None for q in r["positions"]) for r in rows]
+    disorder = [sum(bool(q["out_of_order"]) for q in r["positions"]) for r in rows]
+    return {
+        "parts": parts,
+        "position_pct": [100 * statistics.fmean(p) for p in positions],
+        "questions_pct": 100 * statistics.fmean(c for p in positions for c in p),
+        "all_correct_pct": 100 * statistics.fmean(bool(r["correct"]) for r in rows),
+        "answered_mean": statistics.fmean(answered),
+        "all_answered_pct": 100 * statistics.fmean(a == parts for a in answered),
+        "order_errors_mean": statistics.fmean(disorder),
+        "rows_with_order_errors_pct": 100 * statistics.fmean(d > 0 for d in disorder),
+        "located_by_pct": {how: 100 * n / len(rows) for how, n in Counter(r.get("rule") or "none"
+                                                                          for r in rows).most_common()},
+    }
 
 
 def table4_cell(metrics: dict) -> str:

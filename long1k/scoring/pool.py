@@ -29,6 +29,8 @@ class Task:
     gold: object
     response: str
     options: ExtractionOptions = DEFAULT_OPTIONS
+    questions: int = 1
+    """Questions in the response (composite rows): its timeout is this many items'."""
 
 
 def _worker(connection: Connection) -> None:
@@ -93,9 +95,10 @@ def grade_many(tasks: Sequence[Task], workers: int = 2, timeout: float = 10.0, p
                 bar.update(1)
             now = time.monotonic()
             for position, slot in enumerate(slots):
-                if slot.pending and now - slot.since > timeout:
+                if slot.pending and now - slot.since > timeout * slot.pending[0][1].questions:
                     index, _ = slot.pending.popleft()
-                    results[index] = Verdict(None, False, f"timeout after {timeout:g} s", "timeout")
+                    limit = timeout * tasks[index].questions
+                    results[index] = Verdict(None, False, f"timeout after {limit:g} s", "timeout")
                     bar.update(1)
                     queue.extendleft(reversed(slot.pending))
                     slot.process.kill()

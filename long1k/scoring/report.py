@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl, write_jsonl
-from long1k.reporting import markdown_table
+from long1k.reporting import figure, markdown_table, write_table
 from long1k.scoring.extract import MODES, REGIONS, ExtractionOptions
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
-from long1k.tasks import all_tasks
+from long1k.tasks import all_tasks, benchmark_order, get_task
 
 REQUIRED_FIELDS = ("benchmark", "id", "response", "answer")
 
@@ -95,6 +96,9 @@ def load_predictions(files: list[Path]) -> list[dict]:
                 row["answer_kind"] = kind_of_benchmark(row, path, line_number)
             if row["answer"] in (None, ""):
                 raise Long1kError(f"{path} line {line_number}: field 'answer' (the gold answer) is empty")
+            kind = get_answer_kind(row["answer_kind"])
+            if kind.gold_field != "answer":
+                kind.parse_gold(row.get(kind.gold_field), str(path), line_number)
             if not isinstance(row["response"], str):
                 raise Long1kError(f"{path} line {line_number}: field 'response' is not text")
             row.setdefault("model", path.parent.name)
@@ -119,11 +123,26 @@ def extraction_options(row: dict, config: ScoreConfig) -> ExtractionOptions:
                              tuple((str(k), str(v)) for k, v in choices.items()) if isinstance(choices, dict) else ())
 
 
+def is_composite(row: dict) -> bool:
+    return get_answer_kind(row["answer_kind"]).gold_field == "parts"
+
+
 def rule_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
-    tasks = [Task(r["answer_kind"], r["answer"], r["response"], extraction_options(r, config)) for r in rows]
+    tasks = [Task(r["answer_kind"], r[get_answer_kind(r["answer_kind"]).gold_field], r["response"],
+                  extraction_options(r, config), len(r.get("parts") or ()) or 1) for r in rows]
     verdicts = grade_many(tasks, workers=config.workers, timeout=config.timeout)
     return [{**row, "extracted": v.extracted, "correct": v.correct, "grader": "rule", "reason": v.reason,
-             "rule": v.rule} for row, v in zip(rows, verdicts, strict=True)]
+             "rule": v.rule, **composite_fields(row, v)} for row, v in zip(rows, verdicts, strict=True)]
+
+
+def composite_fields(row: dict, verdict) -> dict:
+    """A composite row's per-question verdicts (a timed-out row: every question wrong, unanswered)."""
+    if not is_composite(row):
+        return {}
+    parts = [asdict(p) for p in verdict.parts] or [
+        {"position": p, "extracted": None, "correct": False, "answered_at": None, "correct_for": None,
+         "out_of_order": False, "reason": verdict.reason} for p in range(1, len(row["parts"]) + 1)]
+    return {"positions": parts}
 
 
 def judge_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
@@ -131,7 +150,7 @@ def judge_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
 
     settings = JudgeSettings(config.judge_model, config.judge_backend, config.judge_tokenizer,
                              tuple(config.judge_base_urls), config.judge_tensor_parallel_size, config.judge_max_tokens)
-    verdicts = judge_all(rows, settings)
+    verdicts = judge_all(rows, settings) if rows else []
     # The judge says right or wrong; the rule extraction is kept beside it for maj@k and reading.
     return [{**row, "extracted": get_answer_kind(row["answer_kind"]).extract(row["response"],
                                                                           extraction_options(row, config)).answer,
@@ -201,9 +220,15 @@ def csv_row(model: str, grader: str, benchmark: str, metrics: dict) -> list:
             f"{low:.2f}", f"{high:.2f}", f"{metrics['truncated_pct']:.2f}", f"{metrics['no_answer_pct']:.2f}"]
 
 
+def column_name(benchmark: str, results: dict[str, dict[str, dict]]) -> str:
+    """A composite benchmark's column names its prompts' mean length (the context it tests)."""
+    tokens = [m["prompt_tokens_mean"] for per_model in results.values() if (m := per_model.get(benchmark))
+              and "composite" in m and m.get("prompt_tokens_mean") is not None]
+    return f"{benchmark} ({statistics.fmean(tokens):,.0f}-token prompts)" if tokens else benchmark
+
+
 def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
-    present = {b for per_model in results.values() for b in per_model}
-    benchmarks = [b for b in all_tasks() if b in present] + sorted(present - set(all_tasks()))
+    benchmarks = benchmark_order({b for per_model in results.values() for b in per_model})
     lines = []
     for model, per_benchmark in results.items():
         cells = []
@@ -213,7 +238,48 @@ def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
             if metrics:
                 writer.writerow(csv_row(model, grader, benchmark, metrics))
         lines.append([model, *cells])
-    return markdown_table(["model", *benchmarks], lines)
+    return markdown_table(["model", *(column_name(b, results) for b in benchmarks)], lines)
+
+
+COMPOSITE_HEADER = ["model", "benchmark", "questions per prompt", "prompt tokens", "base pass@1", "questions correct",
+                    "per position", "all correct", "answered (of K)", "all answered", "order errors per row",
+                    "located by"]
+
+
+def composite_table(results: dict[str, dict[str, dict]], out: Path) -> str | None:
+    """Composite benchmarks: each question's accuracy by its place in the prompt, beside the base
+    benchmark's own pass@1 (the same problems, one per prompt); writes composite.md / .csv / .png."""
+    lines, points = [], {}
+    for model, per_benchmark in results.items():
+        for benchmark in benchmark_order(per_benchmark):
+            metrics = per_benchmark[benchmark]
+            if "composite" not in metrics:
+                continue
+            c = metrics["composite"]
+            base = per_benchmark.get(get_task(benchmark).composite_of or "", {}).get("pass@1")
+            tokens = metrics.get("prompt_tokens_mean")
+            lines.append([model, benchmark, c["parts"], "-" if tokens is None else f"{tokens:.0f}",
+                          "-" if base is None else f"{base:.1f}", f"{c['questions_pct']:.1f}",
+                          " / ".join(f"{p:.0f}" for p in c["position_pct"]), f"{c['all_correct_pct']:.1f}",
+                          f"{c['answered_mean']:.2f}", f"{c['all_answered_pct']:.1f}", f"{c['order_errors_mean']:.2f}",
+                          ", ".join(f"{how} {pct:.0f}%" for how, pct in c["located_by_pct"].items())])
+            points[(model, benchmark)] = c["position_pct"]
+    if not lines:
+        return None
+    table = write_table(out, "composite", COMPOSITE_HEADER, lines)
+    plot_positions(points, out / "composite_positions.png")
+    return table
+
+
+def plot_positions(points: dict[tuple[str, str], list[float]], path: Path) -> None:
+    with figure(path, figsize=(7, 4.2)) as (_, ax):
+        for (model, benchmark), accuracy in points.items():
+            ax.plot(range(1, len(accuracy) + 1), accuracy, marker="o", label=f"{model}: {benchmark}")
+        ax.set_xlabel("position of the question in the prompt")
+        ax.set_ylabel("accuracy (%)")
+        ax.set_ylim(-2, 102)
+        ax.set_title("composite prompts: accuracy by position")
+        ax.legend(fontsize=7)
 
 
 def score(config: ScoreConfig) -> dict[str, dict]:
@@ -230,10 +296,15 @@ def score(config: ScoreConfig) -> dict[str, dict]:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     graded = {}
+    composite = [row for row in rows if is_composite(row)]
+    if composite and config.grader != "rule":
+        print(f"note: {len(composite)} composite rows (several questions per prompt) are graded by rule only")
     if config.grader in ("rule", "both"):
         graded["rule"] = rule_grade(rows, config)
+    elif composite:
+        graded["rule"] = rule_grade(composite, config)
     if config.grader in ("judge", "both"):
-        graded["judge"] = judge_grade(rows, config)
+        graded["judge"] = judge_grade([row for row in rows if not is_composite(row)], config)
     write_jsonl(out / "graded.jsonl", [row for rows_of_grader in graded.values() for row in rows_of_grader])
     results = {grader: aggregate(rows_of_grader) for grader, rows_of_grader in graded.items()}
     record = {"grader": config.grader, "extraction": config.extraction, "answer_region": config.answer_region,
@@ -241,9 +312,12 @@ def score(config: ScoreConfig) -> dict[str, dict]:
     if "rule" in graded:
         record["extraction_rules_pct"] = rule_shares(graded["rule"])
     if config.grader == "both":
-        record["agreement_pct"] = agreement(graded["rule"], graded["judge"], out)
+        record["agreement_pct"] = agreement([r for r in graded["rule"] if not is_composite(r)], graded["judge"], out)
     (out / "results.json").write_text(json.dumps(record, indent=2) + "\n")
     print(write_tables(results, out))
+    for grader, per_grader in results.items():
+        if table := composite_table(per_grader, out):
+            print(f"composite benchmarks ({grader} grader):\n{table}")
     if "agreement_pct" in record:
         print("rule/judge agreement (%): " + ", ".join(f"{b} {v:.1f}" for b, v in record["agreement_pct"].items())
               + f" (disagreements in {out}/disagreements.jsonl)")

@@ -15,8 +15,8 @@ from long1k.tasks.spec import TaskSpec, task_from_yaml
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 TASKS_DIR_ENV = "LONG1K_TASKS_DIR"
 
-__all__ = ["TaskSpec", "all_tasks", "default_benchmarks", "get_task", "gpqa_letter_plan", "prepare_rows",
-           "task_dirs"]
+__all__ = ["TaskSpec", "all_tasks", "benchmark_order", "default_benchmarks", "get_task", "gpqa_letter_plan",
+           "prepare_rows", "task_dirs"]
 
 
 def task_dirs() -> list[Path]:
@@ -50,11 +50,32 @@ def default_benchmarks() -> list[str]:
 
 
 def get_task(name: str) -> TaskSpec:
+    """A registered task, or the composite BASE_xK of one (long1k/tasks/composite.py)."""
     tasks = all_tasks()
     if name not in tasks:
+        from long1k.tasks.composite import composite_task, parse_composite_name
+
+        composite = parse_composite_name(name)
+        if composite and composite[0] in tasks:
+            return composite_task(tasks[composite[0]], composite[1])
         raise Long1kError(f"unknown benchmark {name!r}; known: {sorted(tasks)} (add one with a YAML file in "
                           f"long1k/tasks/builtin/ or in a folder named by ${TASKS_DIR_ENV})")
     return tasks[name]
+
+
+def benchmark_order(names) -> list[str]:
+    """Benchmarks in the registry's order, each composite right after the benchmark it joins."""
+    from long1k.tasks.composite import parse_composite_name
+
+    known = list(all_tasks())
+
+    def key(name: str) -> tuple:
+        base, parts = parse_composite_name(name) or (name, 1)
+        if base not in known:
+            base, parts = name, 1
+        return (known.index(base) if base in known else len(known), base, parts)
+
+    return sorted(set(names), key=key)
 
 
 def prepare_rows(task: TaskSpec, rows: list[dict], where: str, seed: int = 0) -> list[dict]:

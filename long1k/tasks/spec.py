@@ -47,6 +47,10 @@ class TaskSpec:
     fields: dict = field(default_factory=dict)
     fixture: dict = field(default_factory=dict)
     defined_in: str = ""
+    composite_of: str | None = None
+    """A composite benchmark (long1k/tasks/composite.py): the benchmark whose problems it joins."""
+    parts: int = 1
+    """Problems per prompt (composite benchmarks: K)."""
 
     @property
     def kind(self) -> AnswerKind:
