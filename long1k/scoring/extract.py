@@ -71,7 +71,7 @@ def region_of(response: str, options: ExtractionOptions) -> str | None:
 # ----------------------------------------------------------------------------------------------- math
 
 _STATEMENTS = (
-    re.compile(r"final\s+answer\s*(?:is|:)?\s*[:*\s]*(?P<a>[^\n]*)(?:\n\s*(?P<b>[^\n]+))?", re.IGNORECASE),
+    re.compile(r"final\s+answers?\b\s*(?:is|are|:)?\s*[:*\s]*(?P<a>[^\n]*)(?:\n\s*(?P<b>[^\n]+))?", re.IGNORECASE),
     re.compile(r"^[^\w\n]*answer[^\w\n]*[:：](?P<a>[^\n]*)(?:\n\s*(?P<b>[^\n]+))?", re.IGNORECASE | re.MULTILINE),
     re.compile(r"[\"']answer[\"']\s*:\s*(?P<a>\"[^\"\n]*\"|[^,}\n]+)", re.IGNORECASE),
     re.compile(r"\banswer\s+is\s*[:*\s]*(?P<a>[^\n]*)", re.IGNORECASE),
@@ -86,6 +86,18 @@ _FINISHED = set(".!?)]}$*`\"'0123456789")
 _MATHY = re.compile(r"[\d\\^_=+\-*/()]")
 
 
+def _strip_json_remains(text: str) -> str:
+    """Trailing quotes, commas and closing brackets left by JSON; a brace closing LaTeX (`\\sqrt{3}`) stays."""
+    while True:
+        before = text
+        text = text.rstrip().rstrip(",\"'`").rstrip()
+        for close, open_ in (("}", "{"), ("]", "[")):
+            if text.endswith(close) and text.count(close) > text.count(open_):
+                text = text[:-1]
+        if text == before:
+            return text
+
+
 def clean_capture(text: str) -> str:
     """Markup, `$`, quotes, JSON remains and trailing punctuation stripped; a sentence cut to its answer."""
     text = text.strip()
@@ -94,7 +106,7 @@ def clean_capture(text: str) -> str:
     text = text.replace("\\[", "").replace("\\]", "")
     for _ in range(3):
         text = text.strip().strip("*`\"'").strip()
-        text = re.sub(r"[\"'`]*\s*[,}\]]*\s*$", "", text)  # JSON remains: `16",` or `"}`
+        text = _strip_json_remains(text)  # `16",` or `"}`
         text = text.rstrip(".;:!, ").strip("$").strip()
     words = text.split()
     sentence = len(re.findall(r"(?<![\\A-Za-z])[A-Za-z]{3,}", text)) >= 3  # words, not LaTeX commands
@@ -124,6 +136,19 @@ def _statement(region: str) -> str | None:
                 if captured and usable(answer := clean_capture(captured)):
                     return answer
     return None
+
+
+def stated_answers(region: str) -> list[tuple[int, str]]:
+    """(position, answer) of every usable explicit answer statement, in the order written."""
+    found = set()
+    for pattern in _STATEMENTS:
+        for match in pattern.finditer(region):
+            for group in ("a", "b"):
+                captured = match.groupdict().get(group)
+                if captured and usable(answer := clean_capture(captured)):
+                    found.add((match.start(), answer))
+                    break
+    return sorted(found)
 
 
 def _last_lines(region: str) -> list[str]:
