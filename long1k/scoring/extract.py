@@ -139,16 +139,18 @@ def _statement(region: str) -> str | None:
 
 
 def stated_answers(region: str) -> list[tuple[int, str]]:
-    """(position, answer) of every usable explicit answer statement, in the order written."""
-    found = set()
+    """(position, answer) of every usable explicit answer statement, in the order written; one per line
+    (the strongest pattern's: "the final answer is" before "answer is")."""
+    by_line: dict[int, tuple[int, str]] = {}
     for pattern in _STATEMENTS:
         for match in pattern.finditer(region):
+            line = region.count("\n", 0, match.start())
             for group in ("a", "b"):
                 captured = match.groupdict().get(group)
-                if captured and usable(answer := clean_capture(captured)):
-                    found.add((match.start(), answer))
+                if line not in by_line and captured and usable(answer := clean_capture(captured)):
+                    by_line[line] = (match.start(), answer)
                     break
-    return sorted(found)
+    return sorted(by_line.values())
 
 
 def _last_lines(region: str) -> list[str]:
