@@ -85,6 +85,9 @@ class AnswerKind:
     """How each question of a composite prompt is to be answered (long1k/tasks/composite.py)."""
     gold_field: str = "answer"
     """The row field the grader compares with."""
+    answer_names_question: bool = True
+    """A wrong answer equal to another question's gold points at that question (answered out of order);
+    not so for a choice letter, which any other question shares by chance."""
 
 
 ANSWER_KINDS: dict[str, AnswerKind] = {
@@ -99,7 +102,7 @@ ANSWER_KINDS: dict[str, AnswerKind] = {
         AnswerKind("letter", "Answer with the letter of the correct choice (A, B, C or D) within \\boxed{}.",
                    gold_letter, extract_letter, grade_letter, _CHOICE_JUDGE_PROMPT,
                    "Answer each question with the letter of its correct choice (A, B, C or D) within its own "
-                   "\\boxed{}."),
+                   "\\boxed{}.", answer_names_question=False),
         # K questions in one prompt (long1k/tasks/composite.py): graded question by question, by rule only.
         AnswerKind("composite", "Answer all of the questions above, in the order they are asked, each final answer "
                    "within its own \\boxed{}.", gold_parts, extract_composite, grade_composite, "",

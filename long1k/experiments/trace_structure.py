@@ -2,7 +2,8 @@
 that contradicts the reasoning) and how it checks itself.
 
 Words are lowercase runs of letters and digits (LaTeX commands and punctuation left out, so that a
-loop that varies only its markup still counts as one). Per response:
+loop that varies only its markup still counts as one), counted in the reasoning section (the whole
+response when it has none): a final solution restates its reasoning, which is no loop. Per response:
 
 - `repeated_share`: share of the word n-grams (n = `ngram`, 8) that occurred earlier in the response.
 - `longest_repeat`: the longest word span that occurs twice (overlaps allowed), in words.
@@ -194,15 +195,14 @@ def trace_structure(row: dict, options: StructureOptions = StructureOptions()) -
     response = row["response"]
     split = split_reasoning(response)
     reasoning = split[0] if split else response
-    ws = words(response)
-    reasoning_words = words(reasoning)
+    ws = words(reasoning)  # a solution restates its reasoning: repetition is measured in the reasoning
     truncated = row.get("finish_reason") == "length" or region_of(response, ExtractionOptions()) is None
     tail = tail_repeated_share(ws, options.ngram, options.tail_words)
-    coverage = question_coverage(str(row.get("problem") or ""), reasoning_words, options.restate_ngram)
+    coverage = question_coverage(str(row.get("problem") or ""), ws, options.restate_ngram)
     conclusion, concluded = conclusion_agreement(row, split[0] if split else None)
     episodes = verification_episodes(reasoning)
     return {
-        "words": len(ws),
+        "reasoning_words": len(ws),
         "repeated_share": repeated_share(ws, options.ngram),
         "longest_repeat": longest_repeat(ws),
         "tail_repeated_share": tail,
@@ -212,7 +212,7 @@ def trace_structure(row: dict, options: StructureOptions = StructureOptions()) -
         "conclusion": conclusion,
         "last_conclusion": concluded,
         "verification_episodes": episodes,
-        "verification_per_1k": 1000 * episodes / len(reasoning_words) if reasoning_words else 0.0,
+        "verification_per_1k": 1000 * episodes / len(ws) if ws else 0.0,
         "question_coverage": coverage,
         "restates_question": coverage is not None and coverage >= options.restate_share,
     }

@@ -15,7 +15,8 @@ one of two ways, and the row records which:
   only way to tell which question was skipped without labels, and the row says it was aligned.
 
 Per question: the answer, right or wrong, where in the response it was written, and, for a wrong
-one, the question whose gold it equals (an answer out of order). A row is `correct` when every
+one, the question whose gold it equals (an answer out of order; not for choice letters, which any
+two questions share by chance). A row is `correct` when every
 question is. Order errors: answers that stand at another question's place (their gold is another
 question's), and labelled answers written after a later question's.
 """
@@ -116,9 +117,9 @@ class _Grader:
         return self.kinds[index].extract(text, self.options[index]).answer
 
     def matches_other(self, answer: str, index: int) -> int | None:
-        """The first other question (1-based) whose gold `answer` equals."""
-        return next((j + 1 for j in range(len(self.parts)) if j != index and self.grade_answer(answer, j).correct),
-                    None)
+        """The first other question (1-based) whose gold `answer` equals, where answers name their question."""
+        return next((j + 1 for j in range(len(self.parts)) if j != index and self.kinds[j].answer_names_question
+                     and self.grade_answer(answer, j).correct), None)
 
 
 def grade_alone(kind, gold, text: str, options: ExtractionOptions):

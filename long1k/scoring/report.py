@@ -275,6 +275,7 @@ def plot_positions(points: dict[tuple[str, str], list[float]], path: Path) -> No
     with figure(path, figsize=(7, 4.2)) as (_, ax):
         for (model, benchmark), accuracy in points.items():
             ax.plot(range(1, len(accuracy) + 1), accuracy, marker="o", label=f"{model}: {benchmark}")
+        ax.set_xticks(range(1, 1 + max(len(accuracy) for accuracy in points.values())))
         ax.set_xlabel("position of the question in the prompt")
         ax.set_ylabel("accuracy (%)")
         ax.set_ylim(-2, 102)
