@@ -139,3 +139,36 @@ def test_bad_options_are_one_line_errors(tiny_model, benchmarks, tmp_path, overr
     with pytest.raises(Long1kError, match=message):
         predict(config(tiny_model, benchmarks, tmp_path / "p", **overrides))
     assert not (tmp_path / "p").exists()  # refused before any work
+
+
+def test_a_composite_benchmark_is_predicted_and_scored_like_any(tiny_model, tmp_path, fixtures_dir, tokenizer):
+    bench = tmp_path / "bench"
+    prepare_benchmarks(PrepareConfig(out=str(bench), fixtures=True, benchmarks=["math500"], composite=[2, 4]))
+    paths = predict(config(tiny_model, bench, tmp_path / "p", seeds=[1],
+                           benchmarks=["math500", "math500_x2", "math500_x4"]))
+    rows = {path.name.split("_seed")[0]: read(path) for path in paths}
+    for name, parts in (("math500_x2", 2), ("math500_x4", 4)):
+        assert all(len(r["parts"]) == parts and r["answer_kind"] == "composite" for r in rows[name])
+        assert f"There are {parts} questions above" in rows[name][0]["prompt"]
+        assert rows[name][0]["prompt_tokens"] == len(tokenizer(rows[name][0]["prompt"],
+                                                               add_special_tokens=False)["input_ids"])
+    tokens = {name: sum(r["prompt_tokens"] for r in rs) / len(rs) for name, rs in rows.items()}
+    assert tokens["math500"] < tokens["math500_x2"] < tokens["math500_x4"]
+    results = score(ScoreConfig(predictions=[str(tmp_path / "p")], out=str(tmp_path / "s"), workers=1))["rule"]
+    assert results["tiny-model"]["math500_x4"]["composite"]["parts"] == 4
+    assert "math500_x4 (" in (tmp_path / "s" / "results.md").read_text()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"composite": [1]}, "joins 2 to 10 problems, not 1"),
+    ({"composite": [11]}, "joins 2 to 10 problems, not 11"),
+    ({"composite_benchmarks": ["math500"]}, "needs --composite K"),
+    ({"composite": [2], "composite_benchmarks": ["amc23"]}, "not in --benchmarks"),
+    ({"composite": [2], "composite_rows": 0}, "--composite_rows must lie in 1..40"),
+    ({"composite": [2], "benchmarks": ["aime24"], "composite_rows": 16}, "--composite_rows must lie in 1..15"),
+])
+def test_bad_composite_options_are_one_line_errors(tmp_path, fixtures_dir, overrides, message):
+    options = {"out": str(tmp_path / "b"), "fixtures": True, "benchmarks": ["math500"], **overrides}
+    with pytest.raises(Long1kError, match=message):
+        prepare_benchmarks(PrepareConfig(**options))
+    assert not (tmp_path / "b").exists()

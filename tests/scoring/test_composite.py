@@ -258,4 +258,5 @@ def test_real_solutions_graded_inside_a_composite_get_their_verdicts_alone(joine
             alone = grade_alone(get_answer_kind("latex"), part["answer"], response(solution), DEFAULT_OPTIONS)
             checked += 1
             disagreements += alone.correct != got.correct
+    print(f"{joined_by}: {checked} positions, {disagreements} differ from alone")
     assert checked > 60 and disagreements == 0, f"{disagreements} of {checked} positions differ from alone"
