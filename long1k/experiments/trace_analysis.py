@@ -158,40 +158,35 @@ PLOTTED = (("loops at end", "loops_at_end_pct"), ("truncated in loop", "loop_tru
            ("contradicts", "contradicts_pct"), ("restates question", "restates_question_pct"))
 
 
-def plot_structure(structure: dict[str, dict[str, dict]], path: Path) -> None:
+def plot_correct_vs_wrong(groups: dict[str, dict[str, dict]], labels: list[str], values, path: Path, ylabel: str,
+                          title: str) -> None:
+    """One panel per model: a bar pair (correct, wrong) per label; `values(stats)` gives a group's bars."""
     import numpy as np
 
-    models = list(structure)
-    x = np.arange(len(PLOTTED))
-    with figure(path, ncols=len(models), figsize=(5.5 * len(models), 3.8), squeeze=False) as (_, axes):
-        for ax, model in zip(axes[0], models, strict=True):
-            for offset, (kind, colour) in zip((-0.2, 0.2), (("correct", "#2ca02c"), ("wrong", "#d62728")),
-                                              strict=True):
-                values = [structure[model][kind][key] or 0 for _, key in PLOTTED]
-                ax.bar(x + offset, values, width=0.4, color=colour,
-                       label=f"{kind} ({structure[model][kind]['answers']})")
-            ax.set_xticks(x, [name for name, _ in PLOTTED], rotation=20, ha="right")
-            ax.set_ylabel("% of answers")
-            ax.set_title(f"{model}: trace structure")
-            ax.legend()
-
-
-def plot(analysis: dict[str, dict[str, dict]], path: Path) -> None:
-    import numpy as np
-
-    models = list(analysis)
-    x = np.arange(len(REFLECTION_WORDS))
+    models = list(groups)
+    x = np.arange(len(labels))
     with figure(path, ncols=len(models), figsize=(6 * len(models), 3.8), squeeze=False) as (_, axes):
         for ax, model in zip(axes[0], models, strict=True):
             for offset, (kind, colour) in zip((-0.2, 0.2), (("correct", "#2ca02c"), ("wrong", "#d62728")),
                                               strict=True):
-                rates = [analysis[model][kind]["reflection_per_1k"][w] for w in REFLECTION_WORDS]
-                ax.bar(x + offset, rates, width=0.4, color=colour,
-                       label=f"{kind} ({analysis[model][kind]['answers']})")
-            ax.set_xticks(x, REFLECTION_WORDS, rotation=45, ha="right")
-            ax.set_ylabel("per 1,000 words")
-            ax.set_title(f"{model}: reflection words")
+                ax.bar(x + offset, values(groups[model][kind]), width=0.4, color=colour,
+                       label=f"{kind} ({groups[model][kind]['answers']})")
+            ax.set_xticks(x, labels, rotation=30, ha="right")
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{model}: {title}")
             ax.legend()
+
+
+def plot_structure(structure: dict[str, dict[str, dict]], path: Path) -> None:
+    plot_correct_vs_wrong(structure, [name for name, _ in PLOTTED],
+                          lambda stats: [stats[key] or 0 for _, key in PLOTTED], path, "% of answers",
+                          "trace structure")
+
+
+def plot(analysis: dict[str, dict[str, dict]], path: Path) -> None:
+    plot_correct_vs_wrong(analysis, list(REFLECTION_WORDS),
+                          lambda stats: [stats["reflection_per_1k"][w] for w in REFLECTION_WORDS], path,
+                          "per 1,000 words", "reflection words")
 
 
 @dataclass

@@ -13,6 +13,7 @@ one of two ways, and the row records which:
   (a restated or intermediate result), the boxes are aligned to the questions keeping their order
   (`aligned`): the alignment with the most correct answers, then the least displacement; it is the
   only way to tell which question was skipped without labels, and the row says it was aligned.
+  Without labels or boxes nothing is answered (`no_answer`).
 
 Per question: the answer, right or wrong, where in the response it was written, and, for a wrong
 one, the question whose gold it equals (an answer out of order; not for choice letters, which any
@@ -201,12 +202,15 @@ def align(matches: list[list[bool]], boxes: int, parts: int) -> list[int | None]
 def _by_order(grader: _Grader, boxes: list[str]) -> tuple[list[PartVerdict], str]:
     parts = len(grader.parts)
     boxes = boxes[-MAX_BOXES_PER_PART * parts:]
-    if len(boxes) == parts:
-        assignment: list[int | None] = list(range(parts))
+    if not boxes:
+        assignment: list[int | None] = [None] * parts
+        how = "no_answer"
+    elif len(boxes) == parts:
+        assignment = list(range(parts))
         how = "order"
     else:
         matches = [[grader.grade_answer(box, j).correct for j in range(parts)] for box in boxes]
-        assignment = align(matches, len(boxes), parts) if boxes else [None] * parts
+        assignment = align(matches, len(boxes), parts)
         how = "aligned"
     answered = sorted(i for i in assignment if i is not None)
     verdicts = []

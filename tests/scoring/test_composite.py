@@ -140,6 +140,11 @@ def test_a_restated_summary_does_not_shift_the_answers():
     assert v.correct and v.rule == "aligned"
 
 
+def test_no_labels_and_no_boxes_answer_nothing():
+    v = verdict("I could not solve these.")
+    assert v.rule == "no_answer" and v.extracted is None and "0/4 answered" in v.reason
+
+
 def test_a_cut_off_response_answers_nothing():
     v = grade("composite", PARTS, "<|begin_of_thought|>\n\nstill thinking \\boxed{15}", DEFAULT_OPTIONS)
     assert not v.correct and v.rule == "answer_section_cut_off" and v.extracted is None
