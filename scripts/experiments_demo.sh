@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
 OUT="${EXPERIMENTS_OUT:-outputs/experiments}"
-rm -rf "$OUT" outputs/sweeps/length_levels_tiny
+rm -rf "$OUT" outputs/sweeps/length_levels_tiny outputs/sweeps/two_stage_tiny
 
 echo "== benchmarks, and composites of 2, 4 and 8 problems per prompt"
 python data/prepare_benchmarks.py --fixtures --out "$OUT/benchmarks" --composite 2 4 8
@@ -19,6 +19,10 @@ python scripts/build_length_vs_difficulty.py --out "$OUT/length_vs_difficulty" -
 
 echo "== sweep: train the tiny model on each level, predict (also budget-forced), score"
 python scripts/sweep.py scripts/recipes/length_levels_tiny.yaml
+
+echo "== staged training: stage 2 on the 3k level starts from stage 1's model (1k level) at a tenth of its rate"
+python scripts/sweep.py scripts/recipes/two_stage_tiny.yaml
+cat outputs/sweeps/two_stage_tiny/runs/level_3000__stage2/sft/final/long1k_training.json
 
 echo "== scaling law: the sweep's runs, and the paper's own points"
 python scripts/scaling_law.py --runs outputs/sweeps/length_levels_tiny/runs/* --out "$OUT/scaling_sweep"

@@ -249,7 +249,7 @@ COMPOSITE_HEADER = ["model", "benchmark", "questions per prompt", "prompt tokens
 def composite_table(results: dict[str, dict[str, dict]], out: Path) -> str | None:
     """Composite benchmarks: each question's accuracy by its place in the prompt, beside the base
     benchmark's own pass@1 (the same problems, one per prompt); writes composite.md / .csv / .png."""
-    lines, points = [], {}
+    lines, points, bases = [], {}, {}
     for model, per_benchmark in results.items():
         for benchmark in benchmark_order(per_benchmark):
             metrics = per_benchmark[benchmark]
@@ -264,23 +264,32 @@ def composite_table(results: dict[str, dict[str, dict]], out: Path) -> str | Non
                           f"{c['answered_mean']:.2f}", f"{c['all_answered_pct']:.1f}", f"{c['order_errors_mean']:.2f}",
                           ", ".join(f"{how} {pct:.0f}%" for how, pct in c["located_by_pct"].items())])
             points[(model, benchmark)] = c["position_pct"]
+            bases[(model, benchmark)] = base
     if not lines:
         return None
     table = write_table(out, "composite", COMPOSITE_HEADER, lines)
-    plot_positions(points, out / "composite_positions.png")
+    plot_positions(points, bases, out / "composite_positions.png")
     return table
 
 
-def plot_positions(points: dict[tuple[str, str], list[float]], path: Path) -> None:
-    with figure(path, figsize=(7, 4.2)) as (_, ax):
-        for (model, benchmark), accuracy in points.items():
-            ax.plot(range(1, len(accuracy) + 1), accuracy, marker="o", label=f"{model}: {benchmark}")
-        ax.set_xticks(range(1, 1 + max(len(accuracy) for accuracy in points.values())))
-        ax.set_xlabel("position of the question in the prompt")
-        ax.set_ylabel("accuracy (%)")
-        ax.set_ylim(-2, 102)
-        ax.set_title("composite prompts: accuracy by position")
-        ax.legend(fontsize=7)
+def plot_positions(points: dict[tuple[str, str], list[float]], bases: dict[tuple[str, str], float | None],
+                   path: Path) -> None:
+    """One panel per base benchmark: accuracy by position, a line per model and K, the base score dashed."""
+    panels = list(dict.fromkeys(get_task(b).composite_of for _, b in points))
+    with figure(path, ncols=len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False) as (_, axes):
+        for ax, base in zip(axes[0], panels, strict=True):
+            for (model, benchmark), accuracy in points.items():
+                if get_task(benchmark).composite_of != base:
+                    continue
+                line = ax.plot(range(1, len(accuracy) + 1), accuracy, marker="o", label=f"{model}: x{len(accuracy)}")
+                if bases[(model, benchmark)] is not None:
+                    ax.axhline(bases[(model, benchmark)], color=line[0].get_color(), linestyle="--", linewidth=0.8)
+            ax.set_xticks(range(1, 1 + max(len(a) for a in points.values())))
+            ax.set_ylim(-2, 102)
+            ax.set_xlabel("position of the question in the prompt")
+            ax.set_ylabel("accuracy (%)")
+            ax.set_title(f"{base} (dashed: one question per prompt)", fontsize=9)
+            ax.legend(fontsize=7)
 
 
 def score(config: ScoreConfig) -> dict[str, dict]:

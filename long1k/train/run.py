@@ -106,6 +106,7 @@ def load_model(config: SFTConfig):
     from long1k.hub import offline_hint, prepare_to_load
 
     unreachable = prepare_to_load(config.model_name_or_path)
+    say(f"model: {config.model_name_or_path}, attention {attention}")
     try:
         return AutoModelForCausalLM.from_pretrained(config.model_name_or_path, dtype=dtype,
                                                     attn_implementation=attention)
@@ -217,7 +218,8 @@ def train(config: SFTConfig) -> None:
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(final))
         record = {"reasoning_format": dataset_format(config.dataset), "dataset": config.dataset,
-                  "loss_on": config.loss_on}
+                  "loss_on": config.loss_on, "started_from": config.model_name_or_path,
+                  "learning_rate": config.learning_rate}
         (final / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         say(f"saved the final model and tokenizer to {final}")
     release_process_group()
