@@ -111,6 +111,11 @@ ANSWER_KINDS: dict[str, AnswerKind] = {
 }
 
 
+def is_composite(row: dict) -> bool:
+    """A row of several questions (graded against its `parts`)."""
+    return get_answer_kind(row.get("answer_kind") or "latex").gold_field == "parts"
+
+
 def get_answer_kind(name: str) -> AnswerKind:
     try:
         return ANSWER_KINDS[name]

@@ -86,14 +86,7 @@ def write_benchmarks(config: PrepareConfig, sources: dict[str, Path], out: Path)
         else:
             rows, where = read_hub_rows(task), task.hub_id
         items = prepare_rows(task, rows, where, config.gpqa_seed)
-        target = out / f"{name}.jsonl"
-        write_jsonl(target, items)
-        manifest[name] = {
-            "source": where,
-            "rows": len(items),
-            "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
-            "answer_kind": task.answer_kind,
-        }
+        manifest[name] = write_benchmark_file(out, name, items, where, task.answer_kind)
         if task.layout == "multiple_choice":
             manifest[name]["answer_letters"] = dict(sorted(Counter(i["answer"] for i in items).items()))
         kill_point("benchmark-written")
@@ -101,6 +94,14 @@ def write_benchmarks(config: PrepareConfig, sources: dict[str, Path], out: Path)
             manifest[composite_name(name, parts)] = write_composite(out, task, items, parts, config)
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def write_benchmark_file(out: Path, name: str, rows: list[dict], source: str, answer_kind: str) -> dict:
+    """OUT/NAME.jsonl and its manifest entry (the sha256 that later reads check it against)."""
+    target = out / f"{name}.jsonl"
+    write_jsonl(target, rows)
+    return {"source": source, "rows": len(rows), "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+            "answer_kind": answer_kind}
 
 
 def check_composite_options(config: PrepareConfig) -> None:
@@ -115,11 +116,9 @@ def check_composite_options(config: PrepareConfig) -> None:
 
 def write_composite(out: Path, task, items: list[dict], parts: int, config: PrepareConfig) -> dict:
     rows = build_composite(items, task, parts, config.composite_seed, config.composite_rows)
-    target = out / f"{composite_name(task.name, parts)}.jsonl"
-    write_jsonl(target, rows)
-    return {"source": f"composite of {task.name}.jsonl", "rows": len(rows),
-            "sha256": hashlib.sha256(target.read_bytes()).hexdigest(), "answer_kind": COMPOSITE_KIND,
-            "composite": {"of": task.name, "parts": parts, "seed": config.composite_seed}}
+    entry = write_benchmark_file(out, composite_name(task.name, parts), rows, f"composite of {task.name}.jsonl",
+                                 COMPOSITE_KIND)
+    return {**entry, "composite": {"of": task.name, "parts": parts, "seed": config.composite_seed}}
 
 
 def check_prepared_file(directory: Path, name: str, manifest: dict | None = None) -> None:

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from long1k.answer_kinds import is_composite
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.experiments.trace_structure import StructureOptions, trace_structure
@@ -203,7 +204,7 @@ class GradedInputs:
         if not self.graded:
             raise Long1kError("--graded is required (graded.jsonl files or folders)")
         rows = read_graded([Path(p) for p in self.graded], self.grader)
-        single = [row for row in rows if "positions" not in row and row.get("answer_kind") != "composite"]
+        single = [row for row in rows if not is_composite(row)]
         if len(single) < len(rows):
             print(f"note: {len(rows) - len(single)} rows of composite benchmarks left out (see the score stage's "
                   "composite table)")

@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from long1k.boxed import scan_boxes
 from long1k.formats import format_of_response
-from long1k.scoring.extract import ExtractionOptions, region_of, stated_answers
+from long1k.scoring.extract import ExtractionOptions, choice_pairs, region_of, stated_answers
+
+if TYPE_CHECKING:
+    from long1k.answer_kinds import AnswerKind
 
 _WORD = re.compile(r"[a-z0-9]+")
 _VERIFY = re.compile(
@@ -123,33 +127,23 @@ def question_coverage(problem: str, reasoning_words: list[str], n: int) -> float
     return len(grams & set(_grams(reasoning_words, n))) / len(grams)
 
 
-def split_reasoning(response: str) -> tuple[str, bool] | None:
-    """(the reasoning section, whether it was closed), or None when the response has no reasoning marker."""
+def split_reasoning(response: str) -> str | None:
+    """The reasoning section (to the end when it never closed), or None without a reasoning marker."""
     fmt = format_of_response(response)
     if fmt is None:
         return None
-    body = response.split(fmt.markers[0], 1)[1]
-    closed = fmt.answer_start in body
-    return (body.split(fmt.answer_start, 1)[0] if closed else body), closed
-
-
-def _choices(row: dict) -> tuple[tuple[str, str], ...]:
-    choices = row.get("choices") or {}
-    return tuple((str(k), str(v)) for k, v in choices.items()) if isinstance(choices, dict) else ()
+    return response.split(fmt.markers[0], 1)[1].split(fmt.answer_start, 1)[0]
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _MATHY = re.compile(r"[\d\\]")
 
 
-def last_conclusion(reasoning: str, row: dict) -> str | None:
+def last_conclusion(reasoning: str, kind: AnswerKind, options: ExtractionOptions) -> str | None:
     """The last answer the reasoning reached: its last box or explicit answer statement (a statement
     only when it holds a number or LaTeX: "the answer is correct" concludes nothing)."""
-    from long1k.answer_kinds import get_answer_kind
-
-    kind = get_answer_kind(row.get("answer_kind") or "latex")
     if kind.name == "letter":
-        return kind.extract(reasoning, ExtractionOptions("strict", "anywhere", _choices(row))).answer
+        return kind.extract(reasoning, options).answer
     candidates = [(pos, answer) for pos, answer in stated_answers(reasoning) if _MATHY.search(answer)]
     boxes = scan_boxes(reasoning)[0]
     if boxes:
@@ -157,10 +151,9 @@ def last_conclusion(reasoning: str, row: dict) -> str | None:
     return max(candidates)[1] if candidates else None
 
 
-def same_answer(row: dict, conclusion: str, final: str) -> bool:
+def same_answer(conclusion: str, final: str, kind: AnswerKind, options: ExtractionOptions) -> bool:
     """Equal by the answer kind's grader, or the same numbers in the same order (units and words
     around them aside: "620 arcseconds" and "620")."""
-    from long1k.answer_kinds import get_answer_kind
     from long1k.scoring.composite import grade_alone
 
     if re.sub(r"\s+", "", final) == re.sub(r"\s+", "", conclusion):
@@ -168,38 +161,38 @@ def same_answer(row: dict, conclusion: str, final: str) -> bool:
     numbers = [float(x) for x in _NUMBER.findall(conclusion)]
     if numbers and numbers == [float(x) for x in _NUMBER.findall(final)]:
         return True
-    kind = get_answer_kind(row.get("answer_kind") or "latex")
-    return grade_alone(kind, conclusion, f"\\boxed{{{final}}}", ExtractionOptions("strict", "anywhere",
-                                                                                  _choices(row))).correct
+    return grade_alone(kind, conclusion, f"\\boxed{{{final}}}", options).correct
 
 
 def conclusion_agreement(row: dict, reasoning: str | None) -> tuple[str, str | None]:
     """(agrees | contradicts | no_conclusion | no_final_answer | ..., the reasoning's last conclusion)."""
-    from long1k.answer_kinds import get_answer_kind
+    from long1k.answer_kinds import get_answer_kind, is_composite
 
-    if get_answer_kind(row.get("answer_kind") or "latex").gold_field != "answer":
+    if is_composite(row):
         return "not_applicable", None
     if reasoning is None:
         return "no_reasoning_section", None
-    conclusion = last_conclusion(reasoning, row)
+    kind = get_answer_kind(row.get("answer_kind") or "latex")
+    options = ExtractionOptions("strict", "anywhere", choice_pairs(row.get("choices")))
+    conclusion = last_conclusion(reasoning, kind, options)
     final = row.get("extracted")
     if conclusion is None:
         return "no_conclusion", None
     if final in (None, ""):
         return "no_final_answer", conclusion
-    return ("agrees" if same_answer(row, conclusion, str(final)) else "contradicts"), conclusion
+    return ("agrees" if same_answer(conclusion, str(final), kind, options) else "contradicts"), conclusion
 
 
 def trace_structure(row: dict, options: StructureOptions = StructureOptions()) -> dict:
     """The structure metrics of one graded prediction row."""
     response = row["response"]
-    split = split_reasoning(response)
-    reasoning = split[0] if split else response
+    section = split_reasoning(response)
+    reasoning = response if section is None else section
     ws = words(reasoning)  # a solution restates its reasoning: repetition is measured in the reasoning
     truncated = row.get("finish_reason") == "length" or region_of(response, ExtractionOptions()) is None
     tail = tail_repeated_share(ws, options.ngram, options.tail_words)
     coverage = question_coverage(str(row.get("problem") or ""), ws, options.restate_ngram)
-    conclusion, concluded = conclusion_agreement(row, split[0] if split else None)
+    conclusion, concluded = conclusion_agreement(row, section)
     episodes = verification_episodes(reasoning)
     return {
         "reasoning_words": len(ws),

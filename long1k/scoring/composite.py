@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from long1k.boxed import scan_boxes
-from long1k.scoring.extract import ExtractionOptions, region_of
+from long1k.scoring.extract import ExtractionOptions, choice_pairs, region_of
 from long1k.synthesis.options import ORDINALS
 
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -90,8 +90,7 @@ def labelled_segments(region: str, parts: int) -> list[tuple[int | None, str]]:
 
 
 def _options(part: dict, mode: str) -> ExtractionOptions:
-    choices = part.get("choices") or {}
-    return ExtractionOptions(mode, "anywhere", tuple((str(k), str(v)) for k, v in choices.items()))
+    return ExtractionOptions(mode, "anywhere", choice_pairs(part.get("choices")))
 
 
 class _Grader:

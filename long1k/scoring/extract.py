@@ -46,6 +46,11 @@ class ExtractionOptions:
 DEFAULT_OPTIONS = ExtractionOptions()
 
 
+def choice_pairs(choices) -> tuple[tuple[str, str], ...]:
+    """A row's `choices` mapping (letter -> option text) as ExtractionOptions holds it."""
+    return tuple((str(k), str(v)) for k, v in choices.items()) if isinstance(choices, dict) else ()
+
+
 @dataclass(frozen=True)
 class Extraction:
     answer: str | None
@@ -128,13 +133,20 @@ def usable(text: str) -> bool:
     return bool(text) and (bool(_MATHY.search(text)) or len(text.split()) <= 3)
 
 
+def _captured_answer(match: re.Match) -> str | None:
+    """The usable answer a statement captured: on its own line, else on the next."""
+    for group in ("a", "b"):
+        captured = match.groupdict().get(group)
+        if captured and usable(answer := clean_capture(captured)):
+            return answer
+    return None
+
+
 def _statement(region: str) -> str | None:
     for pattern in _STATEMENTS:
         for match in reversed(list(pattern.finditer(region))):
-            for group in ("a", "b"):
-                captured = match.groupdict().get(group)
-                if captured and usable(answer := clean_capture(captured)):
-                    return answer
+            if (answer := _captured_answer(match)) is not None:
+                return answer
     return None
 
 
@@ -145,11 +157,8 @@ def stated_answers(region: str) -> list[tuple[int, str]]:
     for pattern in _STATEMENTS:
         for match in pattern.finditer(region):
             line = region.count("\n", 0, match.start())
-            for group in ("a", "b"):
-                captured = match.groupdict().get(group)
-                if line not in by_line and captured and usable(answer := clean_capture(captured)):
-                    by_line[line] = (match.start(), answer)
-                    break
+            if line not in by_line and (answer := _captured_answer(match)) is not None:
+                by_line[line] = (match.start(), answer)
     return sorted(by_line.values())
 
 

@@ -9,12 +9,12 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind
+from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl, write_jsonl
 from long1k.reporting import figure, markdown_table, write_table
-from long1k.scoring.extract import MODES, REGIONS, ExtractionOptions
+from long1k.scoring.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
 from long1k.tasks import all_tasks, benchmark_order, get_task
@@ -118,13 +118,7 @@ def load_predictions(files: list[Path]) -> list[dict]:
 
 
 def extraction_options(row: dict, config: ScoreConfig) -> ExtractionOptions:
-    choices = row.get("choices") or {}
-    return ExtractionOptions(config.extraction, config.answer_region,
-                             tuple((str(k), str(v)) for k, v in choices.items()) if isinstance(choices, dict) else ())
-
-
-def is_composite(row: dict) -> bool:
-    return get_answer_kind(row["answer_kind"]).gold_field == "parts"
+    return ExtractionOptions(config.extraction, config.answer_region, choice_pairs(row.get("choices")))
 
 
 def rule_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
