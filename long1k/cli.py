@@ -11,6 +11,8 @@ from long1k.errors import run_main
 
 # stage -> (module holding its `main(argv)`, what it does)
 STAGES: dict[str, tuple[str, str]] = {
+    "env": ("long1k.train.readiness",
+            "what this machine has (torch, CUDA, vLLM, DeepSpeed, Liger) and what training will use"),
     "make-fixtures": ("long1k.fixtures.make", "write the generated offline sources (the embedded default)"),
     "tasks": ("long1k.tasks.listing", "list the registered benchmarks and where each is defined"),
     "prepare-benchmarks": ("long1k.prepare", "normalised benchmark files from the hub, local files or fixtures"),

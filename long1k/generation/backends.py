@@ -17,7 +17,7 @@ from long1k.errors import Long1kError
 from long1k.generation.sampling import Generation, Request
 
 
-class BackendName(str, enum.Enum):
+class BackendName(enum.StrEnum):
     VLLM = "vllm"
     HF = "hf"
     OPENAI = "openai"

@@ -1,0 +1,121 @@
+"""`python -m long1k env`: what this machine has and what a training recipe will use on it.
+
+Run after installing on a GPU node, before a long run: a missing piece (no CUDA, no DeepSpeed, Liger
+asked for but absent) shows here in a second instead of in the first minute of a 10-hour job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import sys
+from pathlib import Path
+
+from long1k.configs import load_yaml_recipe
+from long1k.environment import library_versions
+from long1k.reporting import markdown_table
+
+# Import names of the distributions that matter on a GPU node (vllm only for predictions).
+IMPORT_NAMES = {"torch": "torch", "transformers": "transformers", "accelerate": "accelerate",
+                "deepspeed": "deepspeed", "vllm": "vllm", "flash-attn": "flash_attn",
+                "liger-kernel": "liger_kernel", "math-verify": "math_verify"}
+
+
+@dataclasses.dataclass
+class Machine:
+    versions: dict[str, str]
+    cuda: str | None  # CUDA runtime torch was built with, when a GPU is usable
+    gpus: list[str]
+    bf16: bool
+
+    def has(self, distribution: str) -> bool:
+        return distribution in self.versions and importlib.util.find_spec(IMPORT_NAMES[distribution]) is not None
+
+
+def read_machine() -> Machine:
+    versions = library_versions()
+    try:
+        import torch
+    except ImportError:
+        return Machine(versions, None, [], False)
+    if not torch.cuda.is_available():
+        return Machine(versions, None, [], False)
+    gpus = [f"{props.name} ({props.total_memory / 1024**3:.0f} GiB)"
+            for props in map(torch.cuda.get_device_properties, range(torch.cuda.device_count()))]
+    return Machine(versions, torch.version.cuda, gpus, torch.cuda.is_bf16_supported())
+
+
+def recipe_values(path: str | None) -> dict:
+    """The recipe's options over SFTConfig's defaults (read without building the config, which
+    needs a GPU for bf16)."""
+    from long1k.train.config import SFTConfig
+
+    fields = {f.name: f for f in dataclasses.fields(SFTConfig)}
+    values = {name: f.default for name, f in fields.items() if f.default is not dataclasses.MISSING}
+    if path:
+        values.update(load_yaml_recipe(path, set(fields)))
+    return values
+
+
+def training_plan(machine: Machine, recipe: dict) -> tuple[list[tuple[str, str]], list[str]]:
+    """(what the recipe will use, problems that would stop or slow the run)."""
+    plan, problems = [], []
+    attention = recipe["attn_implementation"]
+    if attention == "auto":
+        attention = "flash_attention_2" if machine.gpus and machine.has("flash-attn") else "sdpa"
+        attention += " (auto)"
+    elif attention == "flash_attention_2" and not machine.has("flash-attn"):
+        problems.append("attn_implementation flash_attention_2, but flash-attn is not installed")
+    plan.append(("attention", attention))
+    liger = bool(recipe.get("use_liger_kernel"))
+    plan.append(("Liger fused kernels", "on" if liger else "off (use_liger_kernel: true to use them)"))
+    if liger and not machine.has("liger-kernel"):
+        problems.append("use_liger_kernel is set, but liger-kernel is not installed")
+    deepspeed = recipe.get("deepspeed") or None
+    plan.append(("DeepSpeed", deepspeed or "none"))
+    if deepspeed and not machine.has("deepspeed"):
+        problems.append(f"deepspeed {deepspeed!r} is set, but deepspeed is not installed")
+    plan.append(("precision", "bf16" if recipe.get("bf16") else "fp32"))
+    if recipe.get("bf16") and not machine.bf16:
+        problems.append("bf16 is set, but no GPU here supports bfloat16 (the recipe needs CUDA GPUs)")
+    ranks = int(os.environ.get("NPROC_PER_NODE", len(machine.gpus) or 1))
+    plan.append(("ranks per node", f"{ranks} (NPROC_PER_NODE, else the GPUs seen)"))
+    if machine.gpus and ranks > len(machine.gpus):
+        problems.append(f"NPROC_PER_NODE={ranks}, but only {len(machine.gpus)} GPU(s) are visible")
+    for key in ("model_name_or_path", "block_size", "packing", "gradient_checkpointing", "loss_on"):
+        plan.append((key, str(recipe.get(key))))
+    return plan, problems
+
+
+def software_rows(machine: Machine) -> list[tuple[str, str]]:
+    rows = [("python", f"{machine.versions['python']} ({platform.machine()})")]
+    for name in IMPORT_NAMES:
+        version = machine.versions.get(name)
+        rows.append((name, version if version and machine.has(name) else "not installed"))
+    rows.append(("CUDA", f"{machine.cuda}, {len(machine.gpus)} GPU(s)" if machine.cuda else "not available"))
+    rows += [(f"GPU {i}", gpu) for i, gpu in enumerate(machine.gpus)]
+    rows.append(("bf16", "supported" if machine.bf16 else "not supported"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="long1k env", description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", default=None,
+                        help="training recipe YAML (default: train/sft.sh's defaults, the published launch recipe)")
+    options = parser.parse_args(argv)
+    machine = read_machine()
+    print(markdown_table(["software", "here"], software_rows(machine)))
+    plan, problems = training_plan(machine, recipe_values(options.recipe))
+    name = Path(options.recipe).name if options.recipe else "the default recipe (long1k_launch)"
+    print(f"\nTraining with {name} on this machine:\n")
+    print(markdown_table(["setting", "will use"], plan))
+    if not machine.has("vllm"):
+        print("\nnote: vllm is not installed: eval/predict.sh needs it; --backend hf works everywhere")
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("\nready to train" if not problems else f"\nnot ready: {len(problems)} problem(s) above")
+    sys.exit(1 if problems else 0)

@@ -1,0 +1,46 @@
+"""The offline half of scripts/check_installs.py: pins agree with each other and with pyproject.
+(The resolution itself needs the package registry and runs in .ci/run.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tomllib
+
+import pytest
+from conftest import REPO
+
+
+def load_check():
+    spec = importlib.util.spec_from_file_location("check_installs", REPO / "scripts/check_installs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def project():
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+
+
+def test_the_repository_pins_agree(project):
+    check = load_check()
+    assert check.supported_pythons(project) == ["3.11", "3.12", "3.13"]
+    assert check.consistency_problems(project) == []
+
+
+def test_a_shared_pin_that_differs_without_a_note_is_found(project, tmp_path):
+    check = load_check()
+    for name in check.PINNED_SETS:
+        shutil.copy(REPO / name, tmp_path / name)
+    gpu = tmp_path / "requirements.txt"
+    gpu.write_text(gpu.read_text().replace("pandas==3.1.1", "pandas==3.0.0"))
+    problems = check.consistency_problems(project, tmp_path)
+    assert any(p.startswith("pandas: 3.0.0 in requirements.txt, 3.1.1") for p in problems)
+    assert any("pins pandas==3.0.0, outside pyproject's pandas>=3.1" in p for p in problems)
+
+
+def test_requires_python_must_match_the_classifiers(project):
+    check = load_check()
+    with pytest.raises(SystemExit, match="does not start at the lowest classifier"):
+        check.supported_pythons({**project, "requires-python": ">=3.10"})
