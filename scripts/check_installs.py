@@ -1,6 +1,6 @@
 """Resolve every documented install for every supported Python, without installing anything.
 
-Each install the README documents is resolved with `uv pip compile` for Linux x86_64 and each Python
+Each install the README and docs/install.md document is resolved with `uv pip compile` for Linux x86_64 and each Python
 that pyproject.toml's classifiers name (they must agree with `requires-python`); a failure prints the
 resolver's reason. The pinned sets are also checked against each other (a package pinned in both has
 one version unless a comment in a requirements file names it) and against pyproject's ranges.

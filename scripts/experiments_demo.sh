@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every experiment of the paper on the embedded default (fixtures, tiny model, mini benchmarks), offline.
-# Each stage is also one command of its own (README, "The paper's experiments").
+# Each stage is also one command of its own (docs/experiments.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh

@@ -26,7 +26,7 @@ def test_boolean_and_list_flags():
 
 
 def test_a_list_flag_given_twice_keeps_both():
-    from long1k.prepare import PrepareConfig
+    from long1k.tasks.prepare import PrepareConfig
 
     argv = ["--source", "math500=A", "--fixtures", "true", "--source=aime24=B", "--benchmarks", "math500",
             "--benchmarks", "aime24", "aime25"]

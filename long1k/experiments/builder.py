@@ -10,7 +10,9 @@ from pathlib import Path
 
 from long1k.errors import Long1kError
 from long1k.formats import get_format
-from long1k.inputs import SCHEMAS, OutputOption, SourceOptions, get_schema, open_source
+from long1k.links import render_link
+from long1k.source_options import OutputOption, SourceOptions, open_source
+from long1k.source_schemas import SCHEMAS, get_schema
 from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
 from long1k.synthesis.options import DatasetOptions, StitchOptions, domains_field
@@ -65,8 +67,6 @@ class PartPool:
 def stitching_cost(config: BuilderConfig, measurer: Measurer) -> tuple[float, int]:
     """Tokens a join adds to the response (the mean of the reasoning and solution links, rendered, with
     their blank lines) and tokens of the format's markers: measured, not assumed."""
-    from long1k.synthesis.options import render_link
-
     def mean_tokens(phrases: list[str]) -> float:
         counts = measurer.count([f"\n\n{render_link(p, 2, 3)}\n\n" for p in phrases])
         return sum(counts) / len(counts)

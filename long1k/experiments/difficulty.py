@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from long1k.chat import QWEN_DEFAULT_SYSTEM
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.experiments.trace_analysis import GradedInputs
@@ -25,7 +26,7 @@ from long1k.formats import format_of_response
 from long1k.reporting import figure, write_csv
 from long1k.synthesis import output
 from long1k.synthesis.sampling import Example, Measurer
-from long1k.tokenizer import QWEN_DEFAULT_SYSTEM, load_tokenizer
+from long1k.tokenizer import load_tokenizer
 
 
 @dataclass

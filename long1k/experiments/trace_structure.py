@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from long1k.boxed import scan_boxes
 from long1k.formats import format_of_response
-from long1k.scoring.extract import ExtractionOptions, choice_pairs, region_of, stated_answers
+from long1k.grading.extract import ExtractionOptions, choice_pairs, region_of, stated_answers
 
 if TYPE_CHECKING:
     from long1k.answer_kinds import AnswerKind
@@ -154,7 +154,7 @@ def last_conclusion(reasoning: str, kind: AnswerKind, options: ExtractionOptions
 def same_answer(conclusion: str, final: str, kind: AnswerKind, options: ExtractionOptions) -> bool:
     """Equal by the answer kind's grader, or the same numbers in the same order (units and words
     around them aside: "620 arcseconds" and "620")."""
-    from long1k.scoring.composite import grade_alone
+    from long1k.grading.composite import grade_alone
 
     if re.sub(r"\s+", "", final) == re.sub(r"\s+", "", conclusion):
         return True

@@ -146,7 +146,7 @@ def load_benchmark(config: PredictConfig, name: str) -> list[dict]:
     task = get_task(name)
     if not path.is_file():
         raise Long1kError(f"{path}: not found; run `python -m long1k prepare-benchmarks --out {config.benchmarks_dir}`")
-    from long1k.prepare import check_prepared_file
+    from long1k.tasks.prepare import check_prepared_file
 
     check_prepared_file(path.parent, name)
     items = [row for _, row in iter_jsonl(path)]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from long1k.chat import QWEN_DEFAULT_SYSTEM
 from long1k.errors import Long1kError
 from long1k.formats import FORMATS, ReasoningFormat, get_format, trained_format
-from long1k.tokenizer import QWEN_DEFAULT_SYSTEM
 
 AUTO = "auto"
 FALLBACK_TEMPLATE = "deepseek-qwen"  # the original evaluation's, for models trained elsewhere

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from long1k.answer_kinds import get_answer_kind
 from long1k.generation.backends import EngineSettings, make_backend
 from long1k.generation.sampling import Request, Sampling
-from long1k.scoring.extract import REASONING_ENDS, answer_region
-from long1k.scoring.grade import Verdict
+from long1k.grading.extract import REASONING_ENDS, answer_region
+from long1k.grading.grade import Verdict
 
 TAIL_CHARS = 4000
 _VERDICT = re.compile(r"\[\[([01])\]\]")

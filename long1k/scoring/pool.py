@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
-from long1k.scoring.extract import DEFAULT_OPTIONS, ExtractionOptions
-from long1k.scoring.grade import Verdict, grade
+from long1k.answer_kinds import grade
+from long1k.grading.extract import DEFAULT_OPTIONS, ExtractionOptions
+from long1k.grading.grade import Verdict
 
 BATCH = 16
 

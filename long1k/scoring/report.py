@@ -12,9 +12,9 @@ from pathlib import Path
 from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
+from long1k.grading.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
 from long1k.jsonl import iter_jsonl, write_jsonl
 from long1k.reporting import figure, markdown_table, write_table
-from long1k.scoring.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
 from long1k.tasks import all_tasks, benchmark_order, get_task

@@ -1,4 +1,4 @@
-"""Options of `python data/synthesize.py`, with the defaults the README explains.
+"""Options of `python data/synthesize.py`, with the defaults docs/data.md explains.
 
 The paper publishes neither the share of s1.1 rows nor the token budgets ("dynamically adjusted"),
 so every such number is an option; the defaults aim at the released set's name, `open_s11_32k_1k`:
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from long1k.errors import Long1kError
-from long1k.inputs import OutputOption, SourceOptions
+from long1k.source_options import OutputOption, SourceOptions
 from long1k.synthesis.options import DatasetOptions, StitchOptions, domains_field
 
 

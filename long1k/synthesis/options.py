@@ -8,52 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from long1k.decontam import THRESHOLD, BenchmarkIndex, load_benchmark_index
+from long1k.decontamination.index import THRESHOLD, BenchmarkIndex, load_benchmark_index
 from long1k.errors import Long1kError
 from long1k.formats import FORMATS
+from long1k.links import (
+    DEFAULT_QUESTION_LINKS,
+    DEFAULT_REASONING_LINKS,
+    DEFAULT_SOLUTION_LINKS,
+    LINK_KINDS,
+    draw_links,
+)
 
 DEFAULT_BENCHMARKS_DIR = "outputs/benchmarks"
-# Linking phrases: {nth} / {Nth} is the problem a phrase introduces (second, third, ..., and "last" for
-# the final one of three or more), {prev} / {Prev} the one before it; a phrase without them fits any place.
-DEFAULT_QUESTION_LINKS = [
-    "Next, answer this {nth} question:",
-    "Also solve the following problem:",
-    "In addition, consider another problem:",
-    "Once that is done, work out this one as well:",
-    "Here is a {nth}, separate question:",
-    "After that, please solve:",
-]
-DEFAULT_REASONING_LINKS = [
-    "Okay, that settles the {prev} problem. Now let me turn to the {nth} one.",
-    "Alright, the {prev} question is done. Moving on to the next problem.",
-    "So much for the {prev} part. Next, the {nth} question.",
-    "Now that the {prev} answer is found, let me work on the {nth} problem.",
-    "Good, the {prev} problem is solved. Let's now tackle the {nth} one.",
-]
-DEFAULT_SOLUTION_LINKS = [
-    "For the {nth} problem:",
-    "{Nth} question:",
-    "Turning to the {nth} problem:",
-    "Next, the {nth} problem:",
-    "As for the {nth} question:",
-]
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-LINK_KINDS = ("question", "reasoning", "solution")
-
-
-def ordinal(position: int) -> str:
-    return ORDINALS[position - 1] if position <= len(ORDINALS) else f"{position}th"
-
-
-def render_link(phrase: str, position: int, parts: int) -> str:
-    """A phrase introducing part `position` (1-based, >= 2) of a row of `parts` parts."""
-    nth = "last" if parts >= 3 and position == parts else ordinal(position)
-    prev = ordinal(position - 1)
-    for key, value in (("{nth}", nth), ("{Nth}", nth.capitalize()), ("{prev}", prev), ("{Prev}", prev.capitalize())):
-        phrase = phrase.replace(key, value)
-    return phrase
-
-
 def _help(text: str) -> dict:
     return {"help": text}
 
@@ -76,14 +42,8 @@ class StitchOptions:
                                       metadata=_help("phrases joining consecutive solutions"))
 
     def draw_links(self, rng, parts: int) -> list[dict[str, str]]:
-        """The phrases joining `parts` parts (links[i] introduces part i + 2): drawn per row, without
-        repeating a phrase within the row while the list lasts, and rendered for each position."""
-        draws = {}
-        for kind in LINK_KINDS:
-            phrases = getattr(self, f"{kind}_links")
-            count = parts - 1
-            draws[kind] = rng.sample(phrases, count) if count <= len(phrases) else rng.choices(phrases, k=count)
-        return [{kind: render_link(draws[kind][i], i + 2, parts) for kind in LINK_KINDS} for i in range(parts - 1)]
+        """This row's linking phrases (long1k/links.py)."""
+        return draw_links(rng, parts, {kind: getattr(self, f"{kind}_links") for kind in LINK_KINDS})
 
     def stitch_problems(self) -> list[str]:
         problems = []
@@ -124,7 +84,7 @@ class DatasetOptions:
         if self.benchmarks_dir:
             return load_benchmark_index(self.benchmarks_dir, self.ngram, self.contamination_threshold)
         if uses_fixtures:
-            from long1k.prepare import prepared_fixture_benchmarks
+            from long1k.tasks.prepare import prepared_fixture_benchmarks
 
             return load_benchmark_index(prepared_fixture_benchmarks(), self.ngram, self.contamination_threshold)
         if Path(DEFAULT_BENCHMARKS_DIR).is_dir():

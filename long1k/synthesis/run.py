@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 from long1k.configs import parse_config
-from long1k.decontam import REPORT_MIN, BenchmarkIndex
+from long1k.decontamination.index import REPORT_MIN, BenchmarkIndex
 from long1k.errors import Long1kError
 from long1k.formats import get_format
-from long1k.inputs import SCHEMAS, open_source
 from long1k.reporting import markdown_table
+from long1k.source_options import open_source
+from long1k.source_schemas import SCHEMAS
 from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
 from long1k.synthesis.config import SynthesisConfig

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from long1k.formats import ReasoningFormat, chat_messages
-from long1k.inputs import SCHEMAS
+from long1k.source_schemas import SCHEMAS
 from long1k.sources import Source
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.validate import Candidate

@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow.compute as pc
 
 from long1k.boxed import boxed_answers
-from long1k.decontam import REPORT_MIN, BenchmarkIndex
-from long1k.inputs import SourceSchema
+from long1k.decontamination.index import REPORT_MIN, BenchmarkIndex
+from long1k.source_schemas import SourceSchema
 from long1k.sources import SkipLog, Source
 
 _BOX_PATTERN = r"\\(boxed|fbox)\s*\{"
@@ -125,7 +125,7 @@ def _string_array(values):
 
 def drop_contaminated(source: Source, candidates: list[Candidate], index: BenchmarkIndex,
                       skips: SkipLog, near_misses: list[dict] | None = None) -> list[Candidate]:
-    """Remove rows whose problem is a copy of a benchmark problem (long1k/decontam.py); overlaps from
+    """Remove rows whose problem is a copy of a benchmark problem (long1k/decontamination/index.py); overlaps from
     REPORT_MIN up that stay under the threshold go to `near_misses`, with their scores."""
     from tqdm import tqdm
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from long1k.errors import Long1kError
-from long1k.tasks.layouts import gpqa_letter_plan
+from long1k.tasks.layouts import LAYOUTS, gpqa_letter_plan
 from long1k.tasks.spec import TaskSpec, task_from_yaml
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -31,7 +31,7 @@ def _load(dirs: tuple[Path, ...]) -> dict[str, TaskSpec]:
         if not folder.is_dir():
             raise Long1kError(f"{folder}: task folder not found (${TASKS_DIR_ENV})")
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
-            task = task_from_yaml(path)
+            task = task_from_yaml(path, LAYOUTS)
             if task.name in tasks:
                 raise Long1kError(f"task {task.name!r} is defined twice: {tasks[task.name].defined_in} and {path}")
             tasks[task.name] = task
@@ -82,7 +82,7 @@ def prepare_rows(task: TaskSpec, rows: list[dict], where: str, seed: int = 0) ->
     """The prepared rows of one benchmark; no rows or duplicate ids are errors."""
     if not rows:
         raise Long1kError(f"{where}: no rows")
-    items = task.normalize(rows, where, seed)
+    items = LAYOUTS[task.layout](rows, task, where, seed)
     duplicates = [item_id for item_id, n in Counter(item["id"] for item in items).items() if n > 1]
     if duplicates:
         raise Long1kError(f"{where}: duplicate ids {duplicates[:5]}")

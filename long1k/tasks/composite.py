@@ -16,7 +16,7 @@ import random
 import re
 
 from long1k.errors import Long1kError
-from long1k.synthesis.options import ORDINALS, StitchOptions
+from long1k.links import ORDINALS, draw_links
 from long1k.tasks.spec import TaskSpec
 
 COMPOSITE_KIND = "composite"
@@ -63,8 +63,7 @@ def _part(item: dict) -> dict:
     return part
 
 
-def build_composite(items: list[dict], base: TaskSpec, parts: int, seed: int, rows: int | None = None,
-                    stitch: StitchOptions | None = None) -> list[dict]:
+def build_composite(items: list[dict], base: TaskSpec, parts: int, seed: int, rows: int | None = None) -> list[dict]:
     """The composite rows of `base` (its prepared rows `items`): `rows` of them (default N), K parts each."""
     check_parts(parts)
     n = len(items)
@@ -73,7 +72,6 @@ def build_composite(items: list[dict], base: TaskSpec, parts: int, seed: int, ro
     rows = n if rows is None else rows
     if not 1 <= rows <= n:
         raise Long1kError(f"--composite_rows must lie in 1..{n} for {base.name}, not {rows}")
-    stitch = stitch or StitchOptions()
     rng = random.Random(f"composite:{base.name}:{parts}:{seed}")
     order = list(range(n))
     rng.shuffle(order)
@@ -82,7 +80,7 @@ def build_composite(items: list[dict], base: TaskSpec, parts: int, seed: int, ro
     out = []
     for r in range(rows):
         chosen = [items[order[(r + j * step) % n]] for j in range(parts)]
-        links = [link["question"] for link in stitch.draw_links(rng, parts)]
+        links = [link["question"] for link in draw_links(rng, parts)]
         problem = chosen[0]["problem"].strip()
         for link, item in zip(links, chosen[1:], strict=True):
             problem += f"\n\n{link}\n\n{item['problem'].strip()}"

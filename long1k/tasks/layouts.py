@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from long1k.errors import Long1kError
-from long1k.scoring.extract import LETTERS
+from long1k.grading.extract import LETTERS
 
 if TYPE_CHECKING:
     from long1k.tasks.spec import TaskSpec

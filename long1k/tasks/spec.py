@@ -20,6 +20,7 @@ Keys (only `name` and `answer_kind` are required):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,14 +57,10 @@ class TaskSpec:
     def kind(self) -> AnswerKind:
         return get_answer_kind(self.answer_kind)
 
-    def normalize(self, rows: list[dict], where: str, seed: int = 0) -> list[dict]:
-        from long1k.tasks.layouts import LAYOUTS
 
-        return LAYOUTS[self.layout](rows, self, where, seed)
-
-
-def task_from_yaml(path: Path) -> TaskSpec:
-    """Read and check one task file; every problem names the file and the key."""
+def task_from_yaml(path: Path, layouts: Collection[str]) -> TaskSpec:
+    """Read and check one task file (`layouts`: the known layout names); every problem names the file and
+    the key."""
     spec = load_yaml_recipe(path, KEYS, kind="task", key="key")
     for key in ("name", "answer_kind"):
         if not spec.get(key):
@@ -71,11 +68,9 @@ def task_from_yaml(path: Path) -> TaskSpec:
     hub = spec.get("hub") or {}
     if set(hub) - HUB_KEYS:
         raise Long1kError(f"{path}: unknown hub key(s) {sorted(set(hub) - HUB_KEYS)}; known: {sorted(HUB_KEYS)}")
-    from long1k.tasks.layouts import LAYOUTS
-
     layout = spec.get("layout", "fields")
-    if layout not in LAYOUTS:
-        raise Long1kError(f"{path}: unknown layout {layout!r}; known: {sorted(LAYOUTS)}")
+    if layout not in layouts:
+        raise Long1kError(f"{path}: unknown layout {layout!r}; known: {sorted(layouts)}")
     task = TaskSpec(
         name=str(spec["name"]), answer_kind=str(spec["answer_kind"]), description=spec.get("description") or "",
         default=bool(spec.get("default", False)), instruction=spec.get("instruction"), hub_id=hub.get("id"),

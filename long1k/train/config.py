@@ -1,7 +1,7 @@
 """`train/sft.py` options: the Trainer's own arguments plus the Long1K ones, with the published defaults.
 
 The defaults follow the published launch script (lr 2e-5, 4 epochs); the released model's trainer
-state says lr 1e-5, 5 epochs: `train/recipes/long1k_released.yaml` (README: "Two hyperparameter sets").
+state says lr 1e-5, 5 epochs: `train/recipes/long1k_released.yaml` (docs/training.md: "Two hyperparameter sets").
 """
 
 from __future__ import annotations

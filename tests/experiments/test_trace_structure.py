@@ -92,7 +92,7 @@ def test_question_restatement():
 
 
 def real_rows() -> list[dict]:
-    from long1k.scoring.extract import extract_math
+    from long1k.grading.extract import extract_math
 
     files = [REAL / "openthoughts_metadata_real_traces.jsonl", REAL / "s1k11_schema_real_traces.jsonl"]
     if not all(path.is_file() for path in files):
@@ -130,8 +130,8 @@ def test_analyze_traces_stage_writes_structure_and_leaves_composites_out(tmp_pat
     from long1k.experiments.trace_analysis import main
     from long1k.fixtures.model_answers import fixture_model_predictions
     from long1k.jsonl import iter_jsonl, write_jsonl
-    from long1k.prepare import PrepareConfig, prepare_benchmarks
     from long1k.scoring.report import ScoreConfig, score
+    from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
     bench = tmp_path / "bench"
     prepare_benchmarks(PrepareConfig(out=str(bench), fixtures=True, benchmarks=["math500"], composite=[2]))

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from long1k.errors import Long1kError
-from long1k.prepare import MANIFEST, PrepareConfig, prepare_benchmarks, prepared_files
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.run import synthesize
+from long1k.tasks.prepare import MANIFEST, PrepareConfig, prepare_benchmarks, prepared_files
 from long1k.train.data import load_rows
 
 SMALL = {"num_samples": 6, "s1_share": 0.34}

@@ -12,8 +12,8 @@ from long1k.generation.backends import EngineSettings, HFBackend
 from long1k.generation.budget import BudgetForcing, force_budget
 from long1k.generation.predict import PredictConfig, predict
 from long1k.generation.sampling import Generation, Request, Sampling
-from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.scoring.report import ScoreConfig, score
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 CLOSE = "\n</think>\n\n"
 

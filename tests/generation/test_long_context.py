@@ -11,7 +11,7 @@ from fake_vllm import check_rope, vllm_max_len, vllm_model_config
 from long1k.errors import Long1kError
 from long1k.generation.long_context import apply_overrides, check_context, parse_rope_scaling, rope_overrides
 from long1k.generation.predict import PredictConfig, predict
-from long1k.prepare import PrepareConfig, prepare_benchmarks
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 YARN = '{"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768}'
 

@@ -10,8 +10,8 @@ import yaml
 from long1k.errors import Long1kError
 from long1k.generation.predict import PredictConfig, predict
 from long1k.generation.prompts import TEMPLATES, load_template
-from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.scoring.report import ScoreConfig, score
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 FIELDS = {"benchmark", "id", "sample", "seed", "sample_seed", "settings", "prompt", "response", "answer",
           "finish_reason", "response_tokens"}

@@ -13,7 +13,7 @@ from long1k.generation.backends import EngineSettings, HFBackend, hf_generation_
 from long1k.generation.predict import PredictConfig, predict
 from long1k.generation.sampling import Request, Sampling, sample_seed
 from long1k.generation.server import completion_request
-from long1k.prepare import PrepareConfig, prepare_benchmarks
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 SAMPLING = Sampling(0.6, top_p=0.95, top_k=20, min_p=0.05, repetition_penalty=1.05, max_tokens=8, stop=("END",))
 

@@ -17,7 +17,7 @@ from long1k.errors import Long1kError
 from long1k.generation.predict import PredictConfig, predict
 from long1k.generation.sampling import Request, Sampling
 from long1k.generation.server import Transient, parse_completion
-from long1k.prepare import PrepareConfig, prepare_benchmarks
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from conftest import SHARED, real_benchmark_sources
 
 from long1k.errors import Long1kError
 from long1k.jsonl import write_jsonl
-from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.scoring.report import ScoreConfig, score
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = SHARED / "benchmarks"

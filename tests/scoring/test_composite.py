@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from long1k.answer_kinds import get_answer_kind
+from long1k.answer_kinds import get_answer_kind, grade
 from long1k.formats import get_format
+from long1k.grading.composite import grade_alone
+from long1k.grading.extract import DEFAULT_OPTIONS
 from long1k.jsonl import iter_jsonl
-from long1k.prepare import PrepareConfig, prepare_benchmarks
-from long1k.scoring.composite import grade_alone
-from long1k.scoring.extract import DEFAULT_OPTIONS
-from long1k.scoring.grade import grade
-from long1k.synthesis.options import DEFAULT_SOLUTION_LINKS, render_link
+from long1k.links import DEFAULT_SOLUTION_LINKS, render_link
 from long1k.tasks import get_task
 from long1k.tasks.composite import build_composite
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "real_sources"
 PARTS = [{"answer": "\\frac{12}{49}", "answer_kind": "latex"}, {"answer": "15", "answer_kind": "latex"},

@@ -2,8 +2,8 @@
 
 import pytest
 
-from long1k.scoring.extract import ExtractionOptions, answer_region, extract_letter
-from long1k.scoring.grade import grade
+from long1k.answer_kinds import grade
+from long1k.grading.extract import ExtractionOptions, answer_region, extract_letter
 from long1k.scoring.pool import Task, grade_many
 
 THOUGHT = ("<|begin_of_thought|>\n\n{thinking}\n\n<|end_of_thought|>\n\n"

@@ -3,7 +3,7 @@
 
 import pytest
 
-from long1k.scoring.extract import ExtractionOptions, clean_capture, extract_math, stated_answers
+from long1k.grading.extract import ExtractionOptions, clean_capture, extract_math, stated_answers
 
 
 @pytest.mark.parametrize(("captured", "answer"), [

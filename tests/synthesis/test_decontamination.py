@@ -6,9 +6,9 @@ import json
 import pytest
 from conftest import SHARED, real_benchmark_sources
 
-from long1k.decontam import THRESHOLD, BenchmarkIndex
-from long1k.decontaminate import DecontaminateConfig, decontaminate
-from long1k.prepare import PrepareConfig, prepare_benchmarks
+from long1k.decontamination.index import THRESHOLD, BenchmarkIndex
+from long1k.decontamination.stage import DecontaminateConfig, decontaminate
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 BOILERPLATE = ("The probability can be written as m/n, where m and n are relatively prime positive integers. "
                "Find m+n.")

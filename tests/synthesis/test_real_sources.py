@@ -7,10 +7,10 @@ import pytest
 from conftest import SHARED, real_benchmark_sources
 
 from long1k.experiments.levels import LevelsConfig, build_levels
-from long1k.prepare import PrepareConfig, prepare_benchmarks
+from long1k.links import ORDINALS
 from long1k.synthesis.config import SynthesisConfig
-from long1k.synthesis.options import ORDINALS
 from long1k.synthesis.run import synthesize
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 REAL = SHARED / "real_sources"
 OPENTHOUGHTS = REAL / "openthoughts_metadata_real_traces.jsonl"

@@ -151,7 +151,7 @@ def test_decontamination_checks_s1_questions_too(tmp_path, fixtures_dir):
 
 
 def _prepared(tmp_path: Path) -> Path:
-    from long1k.prepare import PrepareConfig, prepare_benchmarks
+    from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
     prepare_benchmarks(PrepareConfig(out=str(tmp_path / "bench"), fixtures=True))
     return tmp_path / "bench"
@@ -194,7 +194,8 @@ def test_links_name_each_position_once():
     """A row of k parts introduces the second, third, ... and last problem, each once."""
     import random
 
-    from long1k.synthesis.options import ORDINALS, StitchOptions
+    from long1k.links import ORDINALS
+    from long1k.synthesis.options import StitchOptions
 
     options = StitchOptions()
     for seed in range(30):

@@ -5,8 +5,8 @@ import pytest
 from conftest import SHARED, real_benchmark_sources
 
 from long1k.errors import Long1kError
-from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.tasks import get_task, gpqa_letter_plan, prepare_rows
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 REAL = SHARED / "benchmarks"
 

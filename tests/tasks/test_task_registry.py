@@ -8,9 +8,9 @@ import yaml
 
 from long1k.errors import Long1kError
 from long1k.generation.predict import PredictConfig, predict
-from long1k.prepare import PrepareConfig, prepare_benchmarks
 from long1k.scoring.report import ScoreConfig, score
 from long1k.tasks import all_tasks, default_benchmarks, get_task
+from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
 TOY_TASK = {
     "name": "toy_amc",

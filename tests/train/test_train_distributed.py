@@ -52,7 +52,7 @@ def data(tmp_path_factory, fixtures_dir) -> Path:
 
 @pytest.fixture(scope="module")
 def benchmarks(tmp_path_factory, fixtures_dir) -> Path:
-    from long1k.prepare import PrepareConfig, prepare_benchmarks
+    from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
     folder = tmp_path_factory.mktemp("bench") / "benchmarks"
     prepare_benchmarks(PrepareConfig(out=str(folder), fixtures=True))

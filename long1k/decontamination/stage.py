@@ -1,7 +1,7 @@
 """`python data/decontaminate.py`: the synthesis' benchmark check on any dataset, with scores.
 
 Like open-r1's decontamination script, but each (row, benchmark item) pair is scored by the share of
-the item's word n-grams found in the row (long1k/decontam.py): rows above the threshold are copies;
+the item's word n-grams found in the row (long1k/decontamination/index.py): rows above the threshold are copies;
 rows from --report_min up are near misses, reported with their scores so a researcher can read them.
 Writes OUT/report.jsonl (every row from --report_min up: row, share, item, flagged), OUT/summary.md
 and .csv (copies and near misses per benchmark) and, with --write_clean, OUT/clean.jsonl (the rows
@@ -16,7 +16,7 @@ from dataclasses import field as option
 from pathlib import Path
 
 from long1k.configs import parse_config
-from long1k.decontam import REPORT_MIN, THRESHOLD, load_benchmark_index
+from long1k.decontamination.index import REPORT_MIN, THRESHOLD, load_benchmark_index
 from long1k.errors import Long1kError
 from long1k.jsonl import write_jsonl
 from long1k.reporting import write_table

@@ -25,11 +25,12 @@ question's), and labelled answers written after a later question's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from long1k.boxed import scan_boxes
-from long1k.scoring.extract import ExtractionOptions, choice_pairs, region_of
-from long1k.synthesis.options import ORDINALS
+from long1k.grading.extract import ExtractionOptions, choice_pairs, region_of
+from long1k.links import ORDINALS
 
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _ORDINAL = "|".join(ORDINALS) + r"|last|final|\d{1,2}(?:st|nd|rd|th)"
@@ -96,11 +97,9 @@ def _options(part: dict, mode: str) -> ExtractionOptions:
 class _Grader:
     """The parts' golds; grading of one text against one question, cached."""
 
-    def __init__(self, parts: list[dict], options: ExtractionOptions):
-        from long1k.answer_kinds import get_answer_kind
-
+    def __init__(self, parts: list[dict], options: ExtractionOptions, kind_of: Callable):
         self.parts = parts
-        self.kinds = [get_answer_kind(part["answer_kind"]) for part in parts]
+        self.kinds = [kind_of(part["answer_kind"]) for part in parts]
         self.options = [_options(part, options.mode) for part in parts]
         self.cache: dict[tuple[str, int], object] = {}
 
@@ -127,7 +126,7 @@ def grade_alone(kind, gold, text: str, options: ExtractionOptions):
     question wrong, not the whole row."""
     from math_verify.errors import TimeoutException
 
-    from long1k.scoring.grade import Verdict
+    from long1k.grading.grade import Verdict
 
     try:
         return kind.grade(gold, text, options)
@@ -224,9 +223,10 @@ def _by_order(grader: _Grader, boxes: list[str]) -> tuple[list[PartVerdict], str
     return verdicts, how
 
 
-def grade_composite(parts: list[dict], response: str, options: ExtractionOptions):
-    """The verdict of a composite row: correct when every question is; per-question verdicts in `parts`."""
-    from long1k.scoring.grade import Verdict
+def grade_composite(parts: list[dict], response: str, options: ExtractionOptions, kind_of: Callable):
+    """The verdict of a composite row: correct when every question is; per-question verdicts in `parts`.
+    `kind_of` gives a part's answer kind by name (long1k/answer_kinds.py), whose grader grades it."""
+    from long1k.grading.grade import Verdict
 
     if not isinstance(parts, list) or not parts:
         raise ValueError("a composite row's gold is its list of parts")
@@ -236,7 +236,7 @@ def grade_composite(parts: list[dict], response: str, options: ExtractionOptions
                     for p in range(1, len(parts) + 1)]
         how = "answer_section_cut_off"
     else:
-        grader = _Grader(parts, options)
+        grader = _Grader(parts, options, kind_of)
         verdicts = _by_labels(grader, labelled_segments(region, len(parts)))
         how = "labels"
         if verdicts is None:
@@ -252,7 +252,7 @@ def grade_composite(parts: list[dict], response: str, options: ExtractionOptions
 
 def extract_composite(response: str, options: ExtractionOptions):
     """Every box of the answer region, joined (the composite kind's extraction without its golds)."""
-    from long1k.scoring.extract import Extraction
+    from long1k.grading.extract import Extraction
 
     region = region_of(response, options)
     if region is None:

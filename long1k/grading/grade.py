@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from long1k.scoring.extract import DEFAULT_OPTIONS, ExtractionOptions, extract_integer, extract_letter, extract_math
+from long1k.grading.extract import DEFAULT_OPTIONS, ExtractionOptions, extract_integer, extract_letter, extract_math
 
 VERIFY_SECONDS = 5
 _UNIT_WORDS = (r"(?:grade|grades|cm|mm|km|m|meters?|inches|inch|feet|ft|units?|degrees?|dollars?|cents?|hours?|"
@@ -31,7 +31,7 @@ class Verdict:
     correct: bool
     reason: str
     rule: str = ""  # the extraction rule (boxed, statement, ...), or why there is no answer
-    parts: tuple = ()  # a composite row's per-question verdicts (long1k/scoring/composite.py)
+    parts: tuple = ()  # a composite row's per-question verdicts (long1k/grading/composite.py)
 
 
 def strip_answer_text(answer: str) -> str:
@@ -148,9 +148,3 @@ def grade_letter(gold: str, response: str, options: ExtractionOptions = DEFAULT_
     return Verdict(found.answer, correct, f"{found.method} {found.answer} {'==' if correct else '!='} gold {gold}",
                    found.method)
 
-
-def grade(answer_kind: str, gold, response: str, options: ExtractionOptions = DEFAULT_OPTIONS) -> Verdict:
-    """The rule verdict of one response, by the grader of its answer kind (long1k/answer_kinds.py)."""
-    from long1k.answer_kinds import get_answer_kind
-
-    return get_answer_kind(answer_kind).grade(gold, response, options)

@@ -98,7 +98,7 @@ class BenchmarkIndex:
 
 def load_benchmark_index(directory: str | Path, n: int = 8, threshold: float = THRESHOLD) -> BenchmarkIndex:
     """Index the prepared benchmark files (`*.jsonl` from data/prepare_benchmarks.py) in `directory`."""
-    from long1k.prepare import prepared_files
+    from long1k.tasks.prepare import prepared_files
 
     directory = Path(directory)
     files = prepared_files(directory) if directory.is_dir() else []

@@ -1,0 +1,63 @@
+"""The options that choose where each training source is read from (the embedded default, a local
+file or folder, or the hub), shared by the synthesis and the experiments' builders. The sources'
+schemas are in long1k/source_schemas.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from long1k.fixtures import default_fixtures_dir
+from long1k.source_schemas import SCHEMAS, SourceSchema
+from long1k.sources import Source, load_source
+from long1k.tokenizer import OFFLINE_TOKENIZER
+
+FIXTURES = "fixtures"
+
+
+def _help(text: str) -> dict:
+    return {"help": text}
+
+
+@dataclass
+class OutputOption:
+    out: str = field(default="outputs/long1k", metadata=_help("output folder"))
+
+
+@dataclass
+class SourceOptions:
+    """Where each source is read from; the hub configuration and split apply to hub ids only."""
+
+    openthoughts: str = field(default=FIXTURES, metadata=_help(
+        "OpenThoughts-114k: a hub id (open-thoughts/OpenThoughts-114k), a local json/jsonl/parquet/csv file or "
+        "folder, or 'fixtures' for the generated offline source"))
+    openthoughts_config: str = field(default="metadata", metadata=_help("hub config of --openthoughts"))
+    openthoughts_split: str = field(default="train", metadata=_help("hub split of --openthoughts"))
+    s1: str = field(default=FIXTURES, metadata=_help(
+        "s1K-1.1: a hub id (simplescaling/s1K-1.1), a local file or folder, or 'fixtures'"))
+    s1_split: str = field(default="train", metadata=_help("hub split of --s1"))
+    tokenizer: str = field(default=OFFLINE_TOKENIZER, metadata=_help(
+        "tokenizer that counts tokens and applies the chat template: 'offline' (Qwen2.5 ids, no download), "
+        "a hub id or a local folder"))
+
+    def location(self, schema: SourceSchema) -> tuple[str, str | None, str]:
+        """(hub id, file or folder; hub config; split) chosen for a source."""
+        location = getattr(self, schema.name)
+        config = getattr(self, f"{schema.name}_config", schema.hub_config)
+        return location, config, getattr(self, f"{schema.name}_split", schema.split)
+
+    @property
+    def uses_fixtures(self) -> bool:
+        return all(getattr(self, name) == FIXTURES for name in SCHEMAS)
+
+
+def fixture_location(schema: SourceSchema) -> str:
+    return str(default_fixtures_dir() / schema.fixture_folder)
+
+
+def open_source(schema: SourceSchema, options: SourceOptions, optional: tuple[str, ...] | None = None) -> Source:
+    """Load one source as its options say: the generated copy, a local file or folder, or the hub."""
+    location, config, split = options.location(schema)
+    if location == FIXTURES:
+        location = fixture_location(schema)
+    return load_source(schema.name, location, schema.required, config, split,
+                       optional=schema.optional if optional is None else optional)
