@@ -30,6 +30,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "scaling-law": ("long1k.experiments.scaling", "fit accuracy against log length and draw the figure"),
     "analyze-traces": ("long1k.experiments.trace_analysis", "lengths and frequent words of correct vs wrong answers"),
     "grade-difficulty": ("long1k.experiments.difficulty", "pass rate and CV per question; select a training set"),
+    "learning-check": ("long1k.experiments.learning_check",
+                       "the miniature world through every stage: does the trained model answer held-out problems?"),
     "offline-tokenizer": ("long1k.tokenizer", "write the offline Qwen2.5 tokenizer as a Hugging Face folder"),
 }
 

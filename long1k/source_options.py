@@ -29,11 +29,13 @@ class SourceOptions:
 
     openthoughts: str = field(default=FIXTURES, metadata=_help(
         "OpenThoughts-114k: a hub id (open-thoughts/OpenThoughts-114k), a local json/jsonl/parquet/csv file or "
-        "folder, or 'fixtures' for the generated offline source"))
+        "folder, 'fixtures' for the generated offline source, or 'fixtures:minichain/STYLE' for the miniature "
+        "world's (STYLE: none, some, full, checked)"))
     openthoughts_config: str = field(default="metadata", metadata=_help("hub config of --openthoughts"))
     openthoughts_split: str = field(default="train", metadata=_help("hub split of --openthoughts"))
     s1: str = field(default=FIXTURES, metadata=_help(
-        "s1K-1.1: a hub id (simplescaling/s1K-1.1), a local file or folder, or 'fixtures'"))
+        "s1K-1.1: a hub id (simplescaling/s1K-1.1), a local file or folder, 'fixtures' or "
+        "'fixtures:minichain/STYLE'"))
     s1_split: str = field(default="train", metadata=_help("hub split of --s1"))
     tokenizer: str = field(default=OFFLINE_TOKENIZER, metadata=_help(
         "tokenizer that counts tokens and applies the chat template: 'offline' (Qwen2.5 ids, no download), "
@@ -50,14 +52,21 @@ class SourceOptions:
         return all(getattr(self, name) == FIXTURES for name in SCHEMAS)
 
 
-def fixture_location(schema: SourceSchema) -> str:
-    return str(default_fixtures_dir() / schema.fixture_folder)
+def fixture_location(schema: SourceSchema, location: str = FIXTURES) -> str:
+    """The generated copy of a source: `fixtures` (the embedded default) or `fixtures:SUBFOLDER` (another
+    generated world inside it, such as `fixtures:minichain/full`)."""
+    subfolder = location.partition(":")[2]
+    return str(default_fixtures_dir() / subfolder / schema.fixture_folder)
+
+
+def is_fixture_location(location: str) -> bool:
+    return location == FIXTURES or location.startswith(f"{FIXTURES}:")
 
 
 def open_source(schema: SourceSchema, options: SourceOptions, optional: tuple[str, ...] | None = None) -> Source:
     """Load one source as its options say: the generated copy, a local file or folder, or the hub."""
     location, config, split = options.location(schema)
-    if location == FIXTURES:
-        location = fixture_location(schema)
+    if is_fixture_location(location):
+        location = fixture_location(schema, location)
     return load_source(schema.name, location, schema.required, config, split,
                        optional=schema.optional if optional is None else optional)

@@ -99,8 +99,13 @@ def offline_tokenizer_dir() -> Path:
 
 
 def resolve_tokenizer_path(name: str) -> str:
-    """`offline` -> the cached offline directory; anything else is a hub id or a local path."""
-    return str(offline_tokenizer_dir()) if name == OFFLINE_TOKENIZER else name
+    """`offline` -> the cached offline Qwen2.5 directory; `mini` -> the cached mini tokenizer
+    (long1k/mini_tokenizer.py); anything else is a hub id or a local path."""
+    if name == OFFLINE_TOKENIZER:
+        return str(offline_tokenizer_dir())
+    from long1k.mini_tokenizer import MINI_TOKENIZER, mini_tokenizer_dir
+
+    return str(mini_tokenizer_dir()) if name == MINI_TOKENIZER else name
 
 
 @lru_cache(maxsize=4)

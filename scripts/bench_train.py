@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Training throughput, MFU and peak memory per configuration, plus the paper-scale projection.
 
-    python scripts/bench_train.py                          # CPU: tiny shape smoke test
+    python scripts/bench_train.py                          # CPU: the mini model as the learning check trains it
     python scripts/bench_train.py --shape qwen2.5-1.5b --block-sizes 8192 16384 32768   # on a GPU
     python scripts/bench_train.py --project-only --data outputs/long1k                  # calculator only
 
@@ -53,7 +53,7 @@ def configurations(on_gpu: bool) -> dict[str, dict]:
     return configs
 
 
-def batches(block: int, rows_per_batch: int, packing: bool, rng: random.Random, steps: int):
+def batches(block: int, rows_per_batch: int, packing: bool, rng: random.Random, steps: int, vocab: int):
     """(input_ids, position_ids or None, real token count, row lengths) per step."""
     import torch
 
@@ -65,16 +65,17 @@ def batches(block: int, rows_per_batch: int, packing: bool, rng: random.Random, 
                 if total + length <= block:
                     kept.append(length)
                     total += length
-            ids = torch.randint(0, 150_000, (1, total))
+            ids = torch.randint(0, vocab, (1, total))
             positions = torch.cat([torch.arange(n) for n in kept]).unsqueeze(0)
             yield ids, positions, total, kept
         else:
             width = max(lengths)
-            ids = torch.randint(0, 150_000, (rows_per_batch, width))
+            ids = torch.randint(0, vocab, (rows_per_batch, width))
             yield ids, None, sum(lengths), lengths
 
 
-def measure(shape_name: str, block: int, config: dict, steps: int, device: str) -> dict:
+def measure(shape_name: str, block: int, config: dict, steps: int, device: str, rows_per_batch: int = 2,
+            checkpointing: bool = True) -> dict:
     import torch
 
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
@@ -84,14 +85,16 @@ def measure(shape_name: str, block: int, config: dict, steps: int, device: str) 
 
         apply_liger_kernel_to_qwen2(model=model)
     model.config.use_cache = False
-    model.gradient_checkpointing_enable()
+    if checkpointing:
+        model.gradient_checkpointing_enable()
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=device == "cuda")
     rng = random.Random(0)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     timings, tokens, flops = [], 0, 0.0
-    for index, (ids, positions, real, lengths) in enumerate(batches(block, 2, config["packing"], rng, steps + 1)):
+    for index, (ids, positions, real, lengths) in enumerate(
+            batches(block, rows_per_batch, config["packing"], rng, steps + 1, SHAPES[shape_name].vocab_size)):
         ids = ids.to(device)
         kwargs = {"position_ids": positions.to(device)} if positions is not None else {}
         if device == "cuda":
@@ -146,9 +149,13 @@ def print_projection(data: str | None) -> None:
 @dataclass
 class BenchTrainOptions:
     shape: str | None = field(default=None, metadata={
-        "help": "named shape (default: qwen2.5-1.5b on GPU, tiny-qwen2 on CPU)"})
+        "help": "named shape (default: qwen2.5-1.5b on GPU, mini-qwen2 on CPU)"})
     block_sizes: list[int] | None = field(default=None, metadata={
-        "help": "default: 8k 16k 32k on GPU, 512 1024 on CPU"})
+        "help": "default: 8k 16k 32k on GPU, 128 256 on CPU (the mini world's rows)"})
+    rows_per_batch: int | None = field(default=None, metadata={
+        "help": "rows per micro-batch (default: 2 on GPU, 16 on CPU as the mini recipe)"})
+    gradient_checkpointing: bool | None = field(default=None, metadata={
+        "help": "recompute activations (default: on GPU, off on CPU as the mini recipe)"})
     steps: int = field(default=3, metadata={"help": "measured steps per configuration (after one warm-up step)"})
     out: str = field(default="outputs/bench_train", metadata={"help": "folder for results.csv / results.md"})
     data: str | None = field(default=None, metadata={
@@ -162,15 +169,17 @@ def main() -> None:
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        shape = args.shape or ("qwen2.5-1.5b" if device == "cuda" else "tiny-qwen2")
-        blocks = args.block_sizes or ([8192, 16384, 32768] if device == "cuda" else [512, 1024])
+        shape = args.shape or ("qwen2.5-1.5b" if device == "cuda" else "mini-qwen2")
+        blocks = args.block_sizes or ([8192, 16384, 32768] if device == "cuda" else [128, 256])
+        rows_per_batch = args.rows_per_batch or (2 if device == "cuda" else 16)
+        checkpointing = device == "cuda" if args.gradient_checkpointing is None else args.gradient_checkpointing
         name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU"
         peak = peak_tflops(name)
         rows = []
         for block in blocks:
             for config_name, config in configurations(device == "cuda").items():
                 try:
-                    result = measure(shape, block, config, args.steps, device)
+                    result = measure(shape, block, config, args.steps, device, rows_per_batch, checkpointing)
                 except Exception as err:  # an out-of-memory configuration is a result too
                     print(f"{config_name} at {block}: failed ({type(err).__name__}: {str(err)[:120]})", file=sys.stderr)
                     result = {"tokens_per_s": 0.0, "tflops": 0.0, "peak_gb": float("nan"), "step_s": float("nan")}

@@ -78,7 +78,8 @@ class SFTConfig(TrainingArguments):
         "a JSON file, or '' for none"))
     loss_on: str = field(default="assistant", metadata=_help(
         "which tokens carry loss: assistant (every assistant turn), last_turn (the last assistant turn) or all; "
-        "turns are found from the tokenizer's own chat template"))
+        "turns are found from the tokenizer's own chat template (assistant_without_end: an ablation that leaves "
+        "the end-of-turn token out)"))
 
     def __post_init__(self):
         # Checked before the Trainer's own set-up, which would fail with a traceback (or start
@@ -96,6 +97,6 @@ class SFTConfig(TrainingArguments):
         from accelerate import PartialState
 
         if PartialState._shared_state and self.accelerator_config is None:
-            # Keep the distributed state set up before the config (see run.init_cpu_deepspeed).
+            # Keep the distributed state set up before the config (see run.init_cpu_distributed).
             self.accelerator_config = {"use_configured_state": True}
         super().__post_init__()

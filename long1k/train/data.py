@@ -19,7 +19,9 @@ from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl
 
 IGNORE_INDEX = -100
-LOSS_ON = ("assistant", "last_turn", "all")
+LOSS_ON = ("assistant", "last_turn", "all", "assistant_without_end")
+"""`assistant_without_end` is an ablation: the assistant turns without their closing marker, so the model never
+learns to stop (the learning check shows what it breaks)."""
 _SENTINEL = "LONG1KSENTINELTURN"
 
 
@@ -66,6 +68,9 @@ def loss_spans(text: str, markers: TurnMarkers, loss_on: str) -> list[tuple[int,
     if loss_on == "all":
         return [(0, len(text))]
     spans = assistant_spans(text, markers)
+    if loss_on == "assistant_without_end":
+        return [(start, end - len(markers.close)) if text[start:end].endswith(markers.close) else (start, end)
+                for start, end in spans]
     return spans[-1:] if loss_on == "last_turn" else spans
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from long1k.mini_tokenizer import MINI_TOKENIZER
+from long1k.mini_tokenizer import VOCAB_SIZE as MINI_VOCAB_SIZE
 from long1k.tokenizer import OFFLINE_TOKENIZER
 
 
@@ -18,6 +20,9 @@ class ModelShape:
     num_key_value_heads: int
     vocab_size: int
     tie_word_embeddings: bool = False
+    tokenizer: str = OFFLINE_TOKENIZER
+    """The tokenizer a randomly initialised model of this shape is trained with."""
+    rope_theta: float = 1_000_000.0
 
     @property
     def head_dim(self) -> int:
@@ -39,7 +44,7 @@ class ModelShape:
             num_hidden_layers=self.num_hidden_layers, num_attention_heads=self.num_attention_heads,
             num_key_value_heads=self.num_key_value_heads, vocab_size=self.vocab_size,
             tie_word_embeddings=self.tie_word_embeddings, max_position_embeddings=32768,
-            rope_theta=1_000_000.0, rms_norm_eps=1e-6, **extra,
+            rope_theta=self.rope_theta, rms_norm_eps=1e-6, **extra,
         )
 
 
@@ -50,6 +55,10 @@ SHAPES: dict[str, ModelShape] = {
     "qwen2.5-1.5b": ModelShape(1536, 8960, 28, 12, 2, 151936, tie_word_embeddings=True),
     "qwen2.5-0.5b": ModelShape(896, 4864, 24, 14, 2, 151936, tie_word_embeddings=True),
     "tiny-qwen2": ModelShape(64, 128, 2, 4, 2, 151936, tie_word_embeddings=True),
+    # The miniature world's learner (long1k/miniworld.py, the mini tokenizer): 2 layers of width 64, about
+    # 150k parameters; sized by measurement on 2 CPU cores (docs/miniature.md).
+    "mini-qwen2": ModelShape(64, 256, 2, 4, 2, MINI_VOCAB_SIZE, tie_word_embeddings=True, tokenizer=MINI_TOKENIZER,
+                              rope_theta=10_000.0),
 }
 
 
@@ -64,7 +73,7 @@ def shape_of(name_or_config) -> ModelShape:
 
 
 def default_tokenizer_for(model_name: str) -> str:
-    return OFFLINE_TOKENIZER if model_name in SHAPES else model_name
+    return SHAPES[model_name].tokenizer if model_name in SHAPES else model_name
 
 
 def build_random_model(name: str, seed: int = 0, attn_implementation: str = "sdpa", dtype=None):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 from long1k.configs import parse_config
@@ -235,23 +238,47 @@ def release_process_group() -> None:
         dist.destroy_process_group()
 
 
-def init_cpu_deepspeed() -> None:
-    """DeepSpeed on the CPU accelerator (DS_ACCELERATOR=cpu: tests, laptops) under torchrun.
+def deepspeed_requested(argv: list[str] | None) -> bool:
+    """Whether the run uses DeepSpeed (--deepspeed, else the recipe's, else the default), read before the
+    config is built: on the CPU path the distributed state must exist first (init_cpu_distributed)."""
+    import argparse
 
-    On that path the Trainer hands accelerate no communication backend, which then sees no
-    distributed run at all; setting the shared state up first with gloo fixes the world size.
-    """
-    if os.environ.get("DS_ACCELERATOR") != "cpu" or "LOCAL_RANK" not in os.environ:
+    import yaml
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config")
+    parser.add_argument("--deepspeed")
+    known = parser.parse_known_args(sys.argv[1:] if argv is None else argv)[0]
+    if known.deepspeed is None and known.config:
+        with contextlib.suppress(OSError, yaml.YAMLError, AttributeError):  # parse_config reports these
+            known.deepspeed = (yaml.safe_load(Path(known.config).read_text(encoding="utf-8")) or {}).get("deepspeed")
+    if known.deepspeed is None:
+        known.deepspeed = next(f.default for f in dataclasses.fields(SFTConfig) if f.name == "deepspeed")
+    return bool(known.deepspeed)
+
+
+def init_cpu_distributed(deepspeed: bool) -> None:
+    """The distributed state on CPUs under torchrun, set up with gloo before the config. Without DeepSpeed
+    (no CUDA here, or DS_ACCELERATOR=cpu): a MULTI_CPU state, so that the Trainer wraps the model in DDP
+    rather than letting every rank train alone on all the data. With DeepSpeed on its CPU accelerator
+    (DS_ACCELERATOR=cpu: tests, laptops): the Trainer hands accelerate no communication backend, which then
+    sees no distributed run at all, so the state is made for DeepSpeed first."""
+    if "LOCAL_RANK" not in os.environ:
         return
+    import torch
     from accelerate import PartialState
 
-    os.environ["ACCELERATE_USE_DEEPSPEED"] = "true"
-    try:
-        PartialState(backend="gloo")
-    finally:
-        del os.environ["ACCELERATE_USE_DEEPSPEED"]
+    ds_cpu = os.environ.get("DS_ACCELERATOR") == "cpu"
+    if not deepspeed and (ds_cpu or not torch.cuda.is_available()):
+        PartialState(cpu=True, backend="gloo")
+    elif deepspeed and ds_cpu:
+        os.environ["ACCELERATE_USE_DEEPSPEED"] = "true"
+        try:
+            PartialState(backend="gloo")
+        finally:
+            del os.environ["ACCELERATE_USE_DEEPSPEED"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    init_cpu_deepspeed()
+    init_cpu_distributed(deepspeed_requested(argv))
     train(parse_config(SFTConfig, argv, description=__doc__))

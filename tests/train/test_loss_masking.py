@@ -46,6 +46,7 @@ def test_loss_on_choices(which, tokenizer, header_tokenizer):
     assert learned(tok, text, "assistant") == f"It is 4.{close}It is 6.{close}"
     assert learned(tok, text, "last_turn") == f"It is 6.{close}"
     assert learned(tok, text, "all") == text
+    assert learned(tok, text, "assistant_without_end") == "It is 4.It is 6."  # the ablation: never learns to stop
 
 
 def test_a_non_chatml_model_keeps_its_rows(header_tokenizer):
