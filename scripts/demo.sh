@@ -26,11 +26,11 @@ rm -rf "$OUT/mini_sft"
 NPROC_PER_NODE=2 RECIPE=train/recipes/mini_cpu.yaml DATA="$OUT/mini" OUTPUT_DIR="$OUT/mini_sft" \
   MASTER_PORT="${MASTER_PORT:-29517}" bash train/sft.sh
 
-echo "== 6/7 predictions with the hf backend: the tiny model on the four (2 seeds, short budget), the mini model on"
+echo "== 6/7 predictions with the hf backend: the tiny model on the four (8 problems each, short budget), the mini model on"
 echo "       100 held-out minichain problems (greedy)"
 rm -rf "$OUT/predictions"
 python eval/predict.py --model "$OUT/sft/final" --model_name tiny-long1k --backend hf \
-  --benchmarks_dir "$OUT/benchmarks" --out "$OUT/predictions" --max_tokens 48 --limit 8 --seeds 42 43
+  --benchmarks_dir "$OUT/benchmarks" --out "$OUT/predictions" --max_tokens 48 --limit 8 --seeds 42
 python eval/predict.py --model "$OUT/mini_sft/final" --model_name mini --backend hf --benchmarks minichain \
   --benchmarks_dir "$OUT/benchmarks" --out "$OUT/predictions" --temperature 0 --max_tokens 400
 
