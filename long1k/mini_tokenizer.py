@@ -11,11 +11,10 @@ the same code always builds the same file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from long1k.chat import QWEN25_CHAT_TEMPLATE, QWEN_DEFAULT_SYSTEM
+from long1k.chat import QWEN2_PRETOKENIZE_PATTERN, QWEN_DEFAULT_SYSTEM, write_tokenizer_folder
 from long1k.formats import FORMATS
 from long1k.links import DEFAULT_LINKS
 from long1k.miniworld import STYLES, chains, take
@@ -26,10 +25,6 @@ VOCAB_SIZE = 768
 """Every id of the tokenizer is below this (the mini model shape's vocabulary)."""
 VERSION = 1  # bump when the corpus or the recipe changes, so cached copies are rebuilt
 CHAT_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|fim_pad|>")
-PRETOKENIZE_PATTERN = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
-)  # Qwen2's (long1k/tokenizer.py has the same): digits one by one
 
 
 def reasoning_markers() -> list[str]:
@@ -62,7 +57,7 @@ def build_mini_tokenizer(out_dir: str | Path) -> Path:
     backend = Tokenizer(models.BPE())
     backend.normalizer = normalizers.NFC()
     backend.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(PRETOKENIZE_PATTERN), behavior="isolated"),
+        pre_tokenizers.Split(Regex(QWEN2_PRETOKENIZE_PATTERN), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
     ])
     backend.decoder = decoders.ByteLevel()
@@ -72,28 +67,11 @@ def build_mini_tokenizer(out_dir: str | Path) -> Path:
     backend.add_tokens([AddedToken(marker, special=False, normalized=False) for marker in markers])
     if backend.get_vocab_size() > VOCAB_SIZE:
         raise RuntimeError(f"mini tokenizer has {backend.get_vocab_size()} tokens, more than {VOCAB_SIZE}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    backend.save(str(out_dir / "tokenizer.json"))
-    config = {
-        "tokenizer_class": "Qwen2Tokenizer",
-        "model_max_length": 32768,
-        "bos_token": None,
-        "eos_token": "<|im_end|>",
-        "pad_token": "<|fim_pad|>",
-        "unk_token": None,
-        "add_prefix_space": False,
-        "clean_up_tokenization_spaces": False,
-        "errors": "replace",
-        "split_special_tokens": False,
-        "chat_template": QWEN25_CHAT_TEMPLATE,
-    }
-    (out_dir / "README.md").write_text(
-        f"The long1k mini tokenizer (version {VERSION}): byte-level BPE of at most {VOCAB_SIZE} tokens trained on the "
-        "miniature world (long1k/miniworld.py). Rebuild with `python -m long1k offline-tokenizer --mini true`.\n",
-        encoding="utf-8")
-    (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return out_dir
+    return write_tokenizer_folder(
+        out_dir, backend, pad_token="<|fim_pad|>", model_max_length=32768,
+        readme=f"The long1k mini tokenizer (version {VERSION}): byte-level BPE of at most {VOCAB_SIZE} tokens trained "
+               "on the miniature world (long1k/miniworld.py). Built on first use of `--tokenizer mini`; delete this "
+               "folder to build it again.\n")
 
 
 def mini_tokenizer_dir() -> Path:

