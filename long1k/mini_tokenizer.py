@@ -23,7 +23,7 @@ from long1k.paths import cached_folder
 MINI_TOKENIZER = "mini"
 VOCAB_SIZE = 768
 """Every id of the tokenizer is below this (the mini model shape's vocabulary)."""
-VERSION = 1  # bump when the corpus or the recipe changes, so cached copies are rebuilt
+VERSION = 2  # bump when the corpus or the recipe changes, so cached copies are rebuilt
 CHAT_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|fim_pad|>")
 
 

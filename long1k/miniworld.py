@@ -71,7 +71,7 @@ class Chain:
         if style not in STYLES:
             raise ValueError(f"unknown reasoning style {style!r}; known: {STYLES}")
         if style == "none":
-            return f"The chain has {self.operations} operations; I take the result directly."
+            return "I give the result directly."
         lines = self._step_lines(every=2 if style == "some" else 1)
         if style == "checked":
             lines += ["Let me check by working the chain again.", *self._step_lines(every=1),

@@ -111,11 +111,13 @@ def stage_commands(config: LearningCheckConfig, out: Path) -> list[tuple[str, li
 def run_stages(config: LearningCheckConfig, out: Path) -> dict[str, float]:
     seconds = {}
     log = out / "learning_check.log"
+    # train/sft.sh runs `python`: the interpreter running this check, even from a venv not activated.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     for name, command, extra in stage_commands(config, out):
         print(f"[{name}] {' '.join(command)}", flush=True)
         start = time.perf_counter()
         with log.open("a") as handle:
-            done = subprocess.run(command, cwd=REPO, env={**os.environ, **extra}, stdout=handle,
+            done = subprocess.run(command, cwd=REPO, env={**os.environ, "PATH": path, **extra}, stdout=handle,
                                   stderr=subprocess.STDOUT)
         seconds[name] = time.perf_counter() - start
         if done.returncode != 0:
