@@ -39,7 +39,7 @@ class SourceOptions:
     s1_split: str = field(default="train", metadata=_help("hub split of --s1"))
     tokenizer: str = field(default=OFFLINE_TOKENIZER, metadata=_help(
         "tokenizer that counts tokens and applies the chat template: 'offline' (Qwen2.5 ids, no download), "
-        "a hub id or a local folder"))
+        "'mini' (the miniature world's, no download), a hub id or a local folder"))
 
     def location(self, schema: SourceSchema) -> tuple[str, str | None, str]:
         """(hub id, file or folder; hub config; split) chosen for a source."""
