@@ -118,6 +118,38 @@ def fit_all(points: list[tuple[float, str, float]]) -> list[Fit]:
     return [fit_log_linear(b, xs, ys) for b, (xs, ys) in sorted(grouped.items())]
 
 
+@dataclass
+class LevelSummary:
+    """The runs at one training length (seeds or repeats) on one benchmark: their mean and spread."""
+
+    benchmark: str
+    length: float
+    runs: int
+    mean: float
+    std: float  # sample standard deviation over the runs (0 for one run)
+    low: float
+    high: float
+
+
+def summarize_levels(points: list[tuple[float, str, float]]) -> list[LevelSummary]:
+    import statistics
+
+    grouped: dict[tuple[str, float], list[float]] = defaultdict(list)
+    for length, benchmark, accuracy in points:
+        grouped[(benchmark, length)].append(accuracy)
+    return [LevelSummary(benchmark, length, len(values), statistics.fmean(values),
+                         statistics.stdev(values) if len(values) > 1 else 0.0, min(values), max(values))
+            for (benchmark, length), values in sorted(grouped.items())]
+
+
+LEVELS_HEADER = ["benchmark", "training length (tokens)", "runs", "accuracy mean", "std", "min", "max"]
+
+
+def levels_rows(levels: list[LevelSummary]) -> list[list]:
+    return [[s.benchmark, f"{s.length:.1f}", s.runs, f"{s.mean:.1f}", f"{s.std:.1f}", f"{s.low:.1f}", f"{s.high:.1f}"]
+            for s in levels]
+
+
 FITS_HEADER = ["benchmark", "n", "a", "b (per 10x length)", "95% CI of b", "R^2"]
 
 
@@ -134,13 +166,19 @@ def fits_table(fits: list[Fit]) -> str:
     return markdown_table(FITS_HEADER, fits_rows(fits))
 
 
-def plot_fits(fits: list[Fit], path: Path) -> None:
+def plot_fits(fits: list[Fit], path: Path, levels: list[LevelSummary] | None = None) -> None:
+    """Points and fitted line per benchmark; where a length has several runs, their mean and min-max too."""
     import numpy as np
 
     with figure(path, ncols=len(fits), figsize=(4.2 * len(fits), 3.6), squeeze=False) as (_, axes):
         for ax, f in zip(axes[0], fits, strict=True):
             xs = np.geomspace(min(f.lengths) * 0.8, max(f.lengths) * 1.25, 50)
-            ax.plot(f.lengths, f.accuracies, "o", color="#1f77b4")
+            ax.plot(f.lengths, f.accuracies, "o", color="#1f77b4", alpha=0.5, label="runs")
+            repeated = [s for s in levels or [] if s.benchmark == f.benchmark and s.runs > 1]
+            if repeated:
+                ax.errorbar([s.length for s in repeated], [s.mean for s in repeated],
+                            yerr=[[s.mean - s.low for s in repeated], [s.high - s.mean for s in repeated]],
+                            fmt="s", color="black", capsize=3, label="mean, min-max")
             ax.plot(xs, [f.predict(x) for x in xs], "-", color="#d62728",
                     label=f"{f.a:.1f} + {f.b:.2f} log10(L)" + (f", R²={f.r2:.2f}" if f.r2 is not None else ""))
             ax.set_xscale("log")
@@ -161,18 +199,23 @@ class ScalingConfig:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Fit accuracy = a + b * log10(length) per benchmark; write fits.md/csv/json and scaling_law.png."""
+    """Fit accuracy = a + b * log10(length) per benchmark; write fits.md/csv/json, levels.md/csv (mean and
+    spread of the runs at each length: seeds) and scaling_law.png."""
     config = parse_config(ScalingConfig, argv, description=main.__doc__)
     if bool(config.csv) == bool(config.runs):
         raise Long1kError("give exactly one of --csv or --runs")
     points = read_points_csv(Path(config.csv)) if config.csv else points_from_runs([Path(r) for r in config.runs],
                                                                                  config.grader)
     fits = fit_all(points)
+    levels = summarize_levels(points)
     out = Path(config.out)
+    write_table(out, "levels", LEVELS_HEADER, levels_rows(levels), csv_rows=[list(asdict(s).values()) for s in levels],
+                csv_header=list(LevelSummary.__dataclass_fields__))
     csv_rows = [[f.benchmark, f.n, f"{f.a:.4f}", f"{f.b:.4f}", f.b_low, f.b_high, f.r2] for f in fits]
     table = write_table(out, "fits", FITS_HEADER, fits_rows(fits), csv_rows=csv_rows,
                         csv_header=["benchmark", "n", "a", "b", "b_low", "b_high", "r2"])
     (out / "fits.json").write_text(json.dumps([asdict(f) for f in fits], indent=2) + "\n")
-    plot_fits(fits, out / "scaling_law.png")
+    plot_fits(fits, out / "scaling_law.png", levels)
+    print(markdown_table(LEVELS_HEADER, levels_rows(levels)))
     print(table)
-    print(f"wrote {out}/fits.md, fits.csv, fits.json, scaling_law.png")
+    print(f"wrote {out}/levels.md/.csv (mean and spread per length), fits.md, fits.csv, fits.json, scaling_law.png")

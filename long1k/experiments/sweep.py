@@ -17,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,48 +174,117 @@ def read_marker(path: Path) -> str | None:
         return ""
 
 
-def run_steps(steps: list[Step], out: Path, dry_run: bool = False, cwd: Path | None = None) -> int:
-    """Run the steps not done with their current settings, in order; stop at the first failure.
-    A step is done when its marker records its fingerprint; a step whose fingerprint changed since
-    it ran (an edited recipe, or a step before it rerun) has its outputs cleared and reruns; a step
-    killed while running resumes where it can. Returns the number run."""
-    done = 0
+def plan(steps: list[Step]) -> list[tuple[Step, str]]:
+    """Each step with its fingerprint: its own settings chained with every step before it in its run
+    and, for a run that starts from another run's model, with that run's training."""
     chain: dict[str, str] = {}
     trained: dict[str, str] = {}  # run -> its train step's fingerprint
+    planned = []
     for step in steps:
         fingerprint = step.fingerprint(chain.get(step.run, "") + trained.get(step.upstream, ""))
         chain[step.run] = fingerprint
         if step.name == "train":
             trained[step.run] = fingerprint
-        marker, started = step.marker(out), step.marker(out).with_suffix(".started")
-        env_text = " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items())
-        line = f"[{step.run}] {step.name}: {env_text + ' ' if env_text else ''}{step.command}"
-        recorded, began = read_marker(marker), read_marker(started)
-        if recorded == fingerprint:
-            print(f"{line}   (done)")
-            continue
-        command = step.command
-        if recorded is not None or began not in (None, fingerprint):
-            line += "   (settings changed since it ran: its outputs are cleared and it reruns)"
-            if not dry_run:
-                clear(step)
-        elif began == fingerprint and step.resume_flag:
-            command = f"{command} {step.resume_flag}"
-            line += f"   (killed while running: resumed with {step.resume_flag})"
-        print(line, flush=True)
-        if dry_run:
-            continue
-        marker.unlink(missing_ok=True)
-        started.parent.mkdir(parents=True, exist_ok=True)
-        started.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
-        result = subprocess.run(command, shell=True, cwd=cwd, env={**os.environ, **step.env})
-        if result.returncode:
-            raise Long1kError(f"[{step.run}] {step.name} failed (exit {result.returncode}); fix it and rerun: "
-                              "finished steps are skipped")
-        marker.write_text(json.dumps({"fingerprint": fingerprint, "command": step.command, "env": step.env},
-                                     indent=1) + "\n")
-        started.unlink(missing_ok=True)
-        done += 1
+        planned.append((step, fingerprint))
+    return planned
+
+
+def run_steps(steps: list[Step], out: Path, dry_run: bool = False, cwd: Path | None = None, jobs: int = 1) -> int:
+    """Run the steps not done with their current settings, in order; stop at the first failure.
+    A step is done when its marker records its fingerprint; a step whose fingerprint changed since
+    it ran (an edited recipe, or a step before it rerun) has its outputs cleared and reruns; a step
+    killed while running resumes where it can. With jobs > 1, that many runs go at once (a run that
+    starts from another's model waits for it), each with its share of the cores and its own
+    torchrun port, its steps' output in RUN/logs/. Returns the number run."""
+    planned = plan(steps)
+    if jobs <= 1 or dry_run:
+        return sum(run_one(step, fingerprint, out, dry_run, cwd) for step, fingerprint in planned)
+    return run_parallel(planned, out, cwd, jobs)
+
+
+def run_one(step: Step, fingerprint: str, out: Path, dry_run: bool = False, cwd: Path | None = None,
+            env: dict[str, str] | None = None, log: Path | None = None) -> int:
+    """Run one step unless done (1 when it ran); `env` adds to the step's environment, `log` takes
+    its output."""
+    marker, started = step.marker(out), step.marker(out).with_suffix(".started")
+    env_text = " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items())
+    line = f"[{step.run}] {step.name}: {env_text + ' ' if env_text else ''}{step.command}"
+    recorded, began = read_marker(marker), read_marker(started)
+    if recorded == fingerprint:
+        print(f"{line}   (done)", flush=True)
+        return 0
+    command = step.command
+    if recorded is not None or began not in (None, fingerprint):
+        line += "   (settings changed since it ran: its outputs are cleared and it reruns)"
+        if not dry_run:
+            clear(step)
+    elif began == fingerprint and step.resume_flag:
+        command = f"{command} {step.resume_flag}"
+        line += f"   (killed while running: resumed with {step.resume_flag})"
+    print(line + (f"   (log: {log})" if log else ""), flush=True)
+    if dry_run:
+        return 0
+    marker.unlink(missing_ok=True)
+    started.parent.mkdir(parents=True, exist_ok=True)
+    started.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+    result = execute(command, {**os.environ, **step.env, **(env or {})}, cwd, log)
+    if result:
+        where = f"; its output: {log}" if log else ""
+        raise Long1kError(f"[{step.run}] {step.name} failed (exit {result}){where}; fix it and rerun: "
+                          "finished steps are skipped")
+    marker.write_text(json.dumps({"fingerprint": fingerprint, "command": step.command, "env": step.env},
+                                 indent=1) + "\n")
+    started.unlink(missing_ok=True)
+    return 1
+
+
+def execute(command: str, env: dict[str, str], cwd: Path | None, log: Path | None) -> int:
+    if log is None:
+        return subprocess.run(command, shell=True, cwd=cwd, env=env).returncode
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as handle:
+        return subprocess.run(command, shell=True, cwd=cwd, env=env, stdout=handle,
+                              stderr=subprocess.STDOUT).returncode
+
+
+def job_environment(index: int, jobs: int) -> dict[str, str]:
+    """What keeps concurrent runs apart: a share of the cores each, and a torchrun port of its own."""
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    port = int(os.environ.get("MASTER_PORT", "29500")) + 1 + index
+    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "MASTER_PORT": str(port)}
+
+
+def run_parallel(planned: list[tuple[Step, str]], out: Path, cwd: Path | None, jobs: int) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    by_run: dict[str, list[tuple[Step, str]]] = {}
+    for step, fingerprint in planned:
+        by_run.setdefault(step.run, []).append((step, fingerprint))
+    finished = {run: threading.Event() for run in by_run}
+    failed: list[str] = []
+
+    def run_all(index: int, run: str) -> int:
+        try:
+            upstream = next((s.upstream for s, _ in by_run[run] if s.upstream), "")
+            if upstream:
+                finished[upstream].wait()
+            if failed:
+                return 0
+            env = job_environment(index, jobs)
+            logs = out / "runs" / run / "logs"
+            return sum(run_one(step, fingerprint, out, cwd=cwd, env=env, log=logs / f"{step.name}.log")
+                       for step, fingerprint in by_run[run])
+        except Long1kError as err:
+            failed.append(str(err))
+            return 0
+        finally:
+            finished[run].set()
+
+    # Runs are submitted in dependency order (expand's), so a waiting run never holds back its own upstream.
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        done = sum(pool.map(run_all, range(len(by_run)), by_run))
+    if failed:
+        raise Long1kError("; ".join(failed))
     return done
 
 
@@ -227,6 +297,8 @@ def clear(step: Step) -> None:
 class SweepConfig:
     recipe: str = field(default="", metadata={"help": "the sweep recipe (YAML); may also come first, unflagged"})
     dry_run: bool = field(default=False, metadata={"help": "print the commands, run nothing"})
+    jobs: int = field(default=1, metadata={"help": "runs at once, each with its share of the cores (2 on 2 cores "
+                                                   "trains two small models side by side; output in RUN/logs/)"})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -243,6 +315,6 @@ def main(argv: list[str] | None = None) -> None:
     steps = expand(recipe)
     print(f"sweep {recipe.get('name', Path(config.recipe).stem)}: {len({s.run for s in steps})} runs, "
           f"{len(steps)} steps")
-    ran = run_steps(steps, Path(recipe["out"]), dry_run=config.dry_run)
+    ran = run_steps(steps, Path(recipe["out"]), dry_run=config.dry_run, jobs=config.jobs)
     if not config.dry_run:
         print(f"ran {ran} steps; results in {recipe['out']}/runs/*/scores/results.md")

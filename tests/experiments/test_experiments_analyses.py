@@ -10,7 +10,7 @@ import pytest
 
 from long1k.errors import Long1kError
 from long1k.experiments.difficulty import QuestionScore, coefficient_of_variation, cv_for, score_questions, select
-from long1k.experiments.scaling import fit_all, fit_log_linear, read_points_csv
+from long1k.experiments.scaling import fit_all, fit_log_linear, read_points_csv, summarize_levels
 from long1k.experiments.trace_analysis import analyze
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +61,19 @@ def test_scaling_law_script_draws_the_figure(tmp_path):
                    capture_output=True)
     assert (tmp_path / "scaling_law.png").stat().st_size > 10_000
     assert len(json.loads((tmp_path / "fits.json").read_text())) == 4
+
+
+def test_runs_at_one_length_give_a_mean_and_a_spread(tmp_path):
+    points = [(20.0, "m", 30.0), (20.0, "m", 40.0), (20.0, "m", 50.0), (80.0, "m", 90.0), (80.0, "h", 10.0),
+              (20.0, "h", 5.0)]
+    by_key = {(s.benchmark, s.length): s for s in summarize_levels(points)}
+    seeds = by_key[("m", 20.0)]
+    assert (seeds.runs, seeds.mean, seeds.std, seeds.low, seeds.high) == (3, 40.0, 10.0, 30.0, 50.0)
+    assert by_key[("m", 80.0)].std == 0.0 and by_key[("h", 80.0)].runs == 1
+    (tmp_path / "p.csv").write_text("length,benchmark,accuracy\n" + "".join(f"{x},{b},{y}\n" for x, b, y in points))
+    subprocess.run([sys.executable, str(REPO / "scripts" / "scaling_law.py"), "--csv", str(tmp_path / "p.csv"),
+                    "--out", str(tmp_path / "out")], check=True, capture_output=True)
+    assert "| m | 20.0 | 3 | 40.0 | 10.0 | 30.0 | 50.0 |" in (tmp_path / "out" / "levels.md").read_text()
 
 
 @pytest.mark.parametrize(("passes", "expected"), [(0, None), (1, math.sqrt(3)), (2, 1.0), (3, 1 / math.sqrt(3)),

@@ -166,3 +166,32 @@ def test_builders_enforce_the_block_size(tmp_path, fixtures_dir):
         build_levels(config)
     stats = json.loads((tmp_path / "lv" / "level_1000" / "stats.json").read_text())
     assert stats["dropped_over_block_size"] == 0 and stats["tokens"]["all"]["text_tokens"]["max"] <= 2000
+
+
+def test_runs_go_side_by_side_with_their_own_port_and_threads(tmp_path):
+    """--jobs 2: two runs overlap in time, each has its own MASTER_PORT and a share of the cores, a run
+    that starts from another's model waits for it, and each step's output lands in RUN/logs/."""
+    def run(name: str, upstream: str = "") -> list[Step]:
+        started, ended = tmp_path / f"{name}.start", tmp_path / f"{name}.end"
+        body = (f"date +%s.%N > {started}; echo $MASTER_PORT $OMP_NUM_THREADS; "
+                f"{'test -e ' + str(tmp_path / (upstream + '.end')) + ' && ' if upstream else ''}"
+                f"sleep 1; date +%s.%N > {ended}")
+        return [Step(name, "train", body, upstream=upstream), Step(name, "score", "echo scored")]
+
+    steps = run("a") + run("b") + run("c", upstream="a")
+    assert run_steps(steps, tmp_path, jobs=2) == 6
+    times = {n: [float((tmp_path / f"{n}.{e}").read_text()) for e in ("start", "end")] for n in "abc"}
+    assert times["b"][0] < times["a"][1] and times["a"][0] < times["b"][1]  # a and b overlapped
+    assert times["c"][0] >= times["a"][1]  # c started from a's model: after a ended
+    ports = {(tmp_path / "runs" / n / "logs" / "train.log").read_text().split()[0] for n in "abc"}
+    assert len(ports) == 3
+    assert (tmp_path / "runs" / "b" / "logs" / "score.log").read_text().strip() == "scored"
+    assert run_steps(steps, tmp_path, jobs=2) == 0  # all done: nothing reruns
+
+
+def test_a_failed_run_among_parallel_ones_names_its_log(tmp_path):
+    steps = [Step("good", "train", "true"), Step("bad", "train", "echo broken; exit 3")]
+    with pytest.raises(Long1kError, match=r"\[bad\] train failed \(exit 3\); its output: .*bad/logs/train.log"):
+        run_steps(steps, tmp_path, jobs=2)
+    assert (tmp_path / "runs" / "bad" / "logs" / "train.log").read_text().strip() == "broken"
+    assert run_steps([steps[0]], tmp_path, jobs=2) == 0  # the good run finished and is not run again
