@@ -128,11 +128,20 @@ def format_of_response(response: str) -> ReasoningFormat | None:
 
 
 def dataset_format(dataset: str) -> str | None:
-    """The reasoning format a long1k dataset folder was written in (its stats.json), if known."""
+    """The reasoning format a long1k dataset folder was written in: as its stats.json records it, else as
+    the markers of its first row's assistant turn show it (a folder written by other code), if known."""
     stats = Path(dataset) / "stats.json"
-    if not stats.is_file():
+    if stats.is_file():
+        recorded = json.loads(stats.read_text(encoding="utf-8")).get("reasoning_format")
+        if recorded:
+            return recorded
+    shards = sorted((Path(dataset) / "data").glob("*.jsonl"))
+    first = shards[0].open(encoding="utf-8").readline() if shards else ""
+    if not first.strip():
         return None
-    return json.loads(stats.read_text(encoding="utf-8")).get("reasoning_format")
+    turns = [m.get("content", "") for m in json.loads(first).get("messages", []) if m.get("role") == "assistant"]
+    fmt = format_of_response(turns[0]) if turns else None
+    return fmt.name if fmt else None
 
 
 def trained_format(model: str) -> str | None:

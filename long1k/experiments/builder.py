@@ -136,8 +136,11 @@ def fit_block(examples: list[Example], measurer: Measurer, name: str) -> tuple[l
 
 
 def write_dataset(out: Path, examples: list[Example], extra_stats: dict, title: str, config: BuilderConfig) -> dict:
-    """A dataset folder in the synthesis output format (data/, manifest.jsonl, stats.json, histogram)."""
-    return output.write_dataset(out, examples, {"rows": len(examples), **extra_stats}, id_prefix=out.name,
+    """A dataset folder in the synthesis output format (data/, manifest.jsonl, stats.json, histogram); its
+    stats record the reasoning format and tokenizer, as the synthesis's do, so that training records the
+    format and prediction uses its template."""
+    recorded = {"rows": len(examples), "reasoning_format": config.reasoning_format, "tokenizer": config.tokenizer}
+    return output.write_dataset(out, examples, {**recorded, **extra_stats}, id_prefix=out.name,
                                 shard_size=config.shard_size, title=title)
 
 

@@ -42,14 +42,19 @@ class Step:
     """Appended when a killed run of the same step is continued (training: --resume true)."""
     upstream: str = ""
     """A run whose trained model this step starts from: its training's fingerprint is part of this one's."""
+    inputs: tuple[str, ...] = ()
+    """Files whose contents are part of the fingerprint (the dataset's stats.json, which holds the data's
+    digest): a dataset built again with other contents retrains, under the same command."""
 
     def marker(self, out: Path) -> Path:
         return out / "runs" / self.run / ".done" / self.name
 
     def fingerprint(self, before: str) -> str:
-        """What the step runs, and everything run before it in its run: a change anywhere upstream
-        reruns it."""
-        text = json.dumps([before, self.name, self.command, sorted(self.env.items())])
+        """What the step runs and reads, and everything run before it in its run: a change anywhere
+        upstream reruns it."""
+        contents = [hashlib.sha256(Path(p).read_bytes()).hexdigest() if Path(p).is_file() else "missing"
+                    for p in self.inputs]
+        text = json.dumps([before, self.name, self.command, sorted(self.env.items()), *contents])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -131,7 +136,8 @@ def run_steps_of(recipe: dict, out: Path, run: str, data_dir: str, settings: dic
     folder = out / "runs" / run
     stats_from = shlex.quote(str(Path(data_dir) / "stats.json"))
     stats_to = shlex.quote(str(folder / "data"))
-    steps = [Step(run, "data", f"mkdir -p {stats_to} && cp {stats_from} {stats_to}/", outputs=(str(folder / "data"),))]
+    steps = [Step(run, "data", f"mkdir -p {stats_to} && cp {stats_from} {stats_to}/", outputs=(str(folder / "data"),),
+                  inputs=(str(Path(data_dir) / "stats.json"),))]
     train_env = {**(recipe.get("env") or {}), "DATA": str(data_dir), "OUTPUT_DIR": str(folder / "sft")}
     if settings.get("recipe"):
         train_env["RECIPE"] = settings["recipe"]

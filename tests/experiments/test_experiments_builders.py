@@ -63,6 +63,15 @@ def test_easy_and_hard_sets_have_equal_length_and_different_difficulty(tmp_path,
     assert easy["difficulty_mean"] <= 2 < 3 <= hard["difficulty_mean"]
     assert easy["problems_per_row"] >= 2 and hard["problems_per_row"] == 1
     assert all(len(m["sources"]) == 1 for m in manifest(tmp_path / "hard_single"))
+    # The format is recorded, so training records it and prediction uses its template (found missing by
+    # the miniature: its design models were prompted in another format and scored 0-3%).
+    from long1k.formats import dataset_format
+
+    stats = json.loads((tmp_path / "hard_single" / "stats.json").read_text())
+    assert stats["reasoning_format"] == "openthoughts" == dataset_format(str(tmp_path / "hard_single"))
+    stats.pop("reasoning_format")
+    (tmp_path / "hard_single" / "stats.json").write_text(json.dumps(stats))
+    assert dataset_format(str(tmp_path / "hard_single")) == "openthoughts"  # read off the rows' markers
 
 
 def test_design_needs_a_difficulty(tmp_path, fixtures_dir):
@@ -195,3 +204,14 @@ def test_a_failed_run_among_parallel_ones_names_its_log(tmp_path):
         run_steps(steps, tmp_path, jobs=2)
     assert (tmp_path / "runs" / "bad" / "logs" / "train.log").read_text().strip() == "broken"
     assert run_steps([steps[0]], tmp_path, jobs=2) == 0  # the good run finished and is not run again
+
+
+def test_a_dataset_built_again_with_other_contents_retrains(tmp_path):
+    stats, log = tmp_path / "stats.json", tmp_path / "log"
+    stats.write_text('{"data_sha256": "a"}')
+    steps = [Step("r", "data", f"echo data >> {log}", inputs=(str(stats),)), Step("r", "train", f"echo train >> {log}")]
+    assert run_steps(steps, tmp_path) == 2
+    assert run_steps(steps, tmp_path) == 0  # same command, same data: done
+    stats.write_text('{"data_sha256": "b"}')
+    assert run_steps(steps, tmp_path) == 2  # same command, other data: both again
+    assert log.read_text().split() == ["data", "train", "data", "train"]
