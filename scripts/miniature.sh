@@ -77,7 +77,7 @@ for level in "${LEVELS[@]}"; do
     --temperature 0 --max_tokens 800 --out "$OUT/composites/predictions" > "$OUT/composites_$level.log" 2>&1 &
   python eval/predict.py --backend hf --model "$SWEEP/${level}__seed0/sft/final" --model_name "$level" \
     --benchmarks minichain --benchmarks_dir "$OUT/benchmarks" --limit "$LIMIT" --n_samples 4 --temperature 0.6 \
-    --top_p 0.95 --max_tokens 400 --out "$OUT/samples/predictions" > "$OUT/samples_$level.log" 2>&1 &
+    --top_p 0.95 --max_tokens 200 --out "$OUT/samples/predictions" > "$OUT/samples_$level.log" 2>&1 &
   together
 done
 python eval/calc_metric_lc.py --predictions "$OUT/composites/predictions" --out "$OUT/composites/scores"
