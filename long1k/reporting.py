@@ -51,3 +51,12 @@ def figure(path: Path, **subplots: Any) -> Iterator[tuple[Any, Any]]:
         fig.savefig(path, metadata={"Software": None})
     finally:
         plt.close(fig)
+
+
+def log_x_axis(ax: Any) -> None:
+    """A log x axis labelled in plain numbers at its decades (no crowded 3x10^1 minor labels)."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())

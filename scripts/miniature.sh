@@ -59,11 +59,12 @@ phase "length vs difficulty: the two runs' scores"
 python eval/calc_metric_lc.py --predictions "$SWEEP/easy_composite__steps1558/predictions" \
   "$SWEEP/hard_single__steps2000/predictions" --out "$OUT/length_vs_difficulty"
 
-phase "inference-only scaling: the model trained without reasoning, budget-forced to think longer"
-for budget in 16 32 64; do
-  python eval/predict.py --backend hf --model "$SWEEP/none__seed0/sft/final" --model_name "none__seed0@budget$budget" \
-    --benchmarks minichain --benchmarks_dir "$OUT/benchmarks" --temperature 0 --thinking_budget "$budget" \
-    --extend 1 --max_tokens $((budget + 40)) --out "$OUT/budget_forcing/predictions" > "$OUT/budget_$budget.log" 2>&1
+phase "inference-only scaling: the model trained without reasoning, pushed to think longer (1 to 8 x 'Wait')"
+for waits in 1 2 4 8; do
+  python eval/predict.py --backend hf --model "$SWEEP/none__seed0/sft/final" \
+    --model_name "none__seed0@budget96_wait$waits" --benchmarks minichain --benchmarks_dir "$OUT/benchmarks" \
+    --temperature 0 --thinking_budget 96 --extend "$waits" --max_tokens 136 --out "$OUT/budget_forcing/predictions" \
+    > "$OUT/budget_wait$waits.log" 2>&1
 done
 python eval/calc_metric_lc.py --predictions "$OUT/budget_forcing/predictions" --out "$OUT/budget_forcing/scores" \
   > /dev/null

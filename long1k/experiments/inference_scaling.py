@@ -21,7 +21,7 @@ from pathlib import Path
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.experiments.scaling import BUDGET_MARK, Fit, fit_log_linear
-from long1k.reporting import figure, write_table
+from long1k.reporting import figure, log_x_axis, write_table
 
 TRAINED_LINE = "trained (no budget forcing)"
 
@@ -101,7 +101,7 @@ def plot(points: list[Point], fits: list[tuple[str, Fit]], path: Path) -> None:
                     xs = np.geomspace(min(fit.lengths) * 0.9, max(fit.lengths) * 1.1, 30)
                     ax.plot(xs, [fit.predict(x) for x in xs], "-", color=colours[line],
                             label=f"{line}: {fit.b:+.1f} per 10x")
-            ax.set_xscale("log")
+            log_x_axis(ax)
             ax.set_title(benchmark)
             ax.set_xlabel("mean inference tokens per answer")
             ax.set_ylabel("accuracy (%)")

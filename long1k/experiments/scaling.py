@@ -16,7 +16,7 @@ from pathlib import Path
 
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
-from long1k.reporting import figure, markdown_table, write_table
+from long1k.reporting import figure, log_x_axis, markdown_table, write_table
 
 # Two-sided 95% critical values of Student's t (df 1..30); beyond 30 the normal value is close enough.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -181,7 +181,7 @@ def plot_fits(fits: list[Fit], path: Path, levels: list[LevelSummary] | None = N
                             fmt="s", color="black", capsize=3, label="mean, min-max")
             ax.plot(xs, [f.predict(x) for x in xs], "-", color="#d62728",
                     label=f"{f.a:.1f} + {f.b:.2f} log10(L)" + (f", R²={f.r2:.2f}" if f.r2 is not None else ""))
-            ax.set_xscale("log")
+            log_x_axis(ax)
             ax.set_title(f.benchmark)
             ax.set_xlabel("training reasoning length (tokens)")
             ax.set_ylabel("accuracy (%)")
