@@ -13,6 +13,7 @@ The selection is written in the synthesis output format, with a pass-rate histog
 from __future__ import annotations
 
 import math
+import shutil
 import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -107,6 +108,13 @@ def as_example(question: QuestionScore, answer: dict) -> Example:
     return Example("graded", messages, [source], [answer.get("response_tokens") or 0], answer["benchmark"])
 
 
+def write_pass_rates(questions, out: Path) -> None:
+    plot_pass_rates(questions, out / "pass_rate_histogram.png")
+    write_csv(out / "questions.csv", ["benchmark", "id", "answers", "pass_rate", "cv"],
+              [[*q.key, len(q.answers), f"{q.pass_rate:.4f}", "" if q.cv is None else f"{q.cv:.4f}"]
+               for q in questions])
+
+
 @dataclass
 class DifficultyConfig(GradedInputs):
     out: str = field(default="outputs/difficulty", metadata={"help": "output folder"})
@@ -124,8 +132,15 @@ def grade_difficulty(config: DifficultyConfig) -> dict:
     out = Path(config.out)
     output.check_out_dir(out)
     selection = select(questions, config.min_pass_rate, config.cv_threshold, config.top_k)
-    if not selection:
-        raise Long1kError("no answer passes the thresholds; lower --min_pass_rate or --cv_threshold")
+    if not selection:  # the pass rates are still a measurement: write them, select nothing
+        out.mkdir(parents=True, exist_ok=True)
+        for stale in ("data", "manifest.jsonl", "stats.json"):  # an earlier selection would read as this one's
+            shutil.rmtree(out / stale, ignore_errors=True) if (out / stale).is_dir() else (out / stale).unlink(
+                missing_ok=True)
+        write_pass_rates(questions, out)
+        print(f"warning: {len(questions)} questions graded; no answer passes the thresholds (lower --min_pass_rate "
+              f"or --cv_threshold): no training set written; {out}/questions.csv, pass_rate_histogram.png")
+        return {"questions": len(questions), "selected_answers": 0, "selected_questions": 0, "rows": 0}
     examples = [as_example(q, a) for q, a in selection]
     Measurer(load_tokenizer(config.tokenizer), None, block_size=10**9).measure(examples)
     stats = output.write_dataset(out, examples, {
@@ -133,10 +148,7 @@ def grade_difficulty(config: DifficultyConfig) -> dict:
         "questions": len(questions), "selected_answers": len(examples),
         "selected_questions": len({q.key for q, _ in selection}), "rows": len(examples)},
         id_prefix="graded", title="Difficulty selection")
-    plot_pass_rates(questions, out / "pass_rate_histogram.png")
-    write_csv(out / "questions.csv", ["benchmark", "id", "answers", "pass_rate", "cv"],
-              [[*q.key, len(q.answers), f"{q.pass_rate:.4f}", "" if q.cv is None else f"{q.cv:.4f}"]
-               for q in questions])
+    write_pass_rates(questions, out)
     print(f"{len(questions)} questions graded; selected {stats['selected_answers']} answers of "
           f"{stats['selected_questions']} questions -> {out}/data/, questions.csv, pass_rate_histogram.png")
     return stats

@@ -90,6 +90,21 @@ def graded(qid, results):
             for i, r in enumerate(results)]
 
 
+def test_nothing_passing_is_a_measurement_not_an_error(tmp_path, monkeypatch, capsys):
+    """Questions no answer solves still have pass rates: they are written, no training set is, and an
+    earlier selection in the folder is removed rather than left to read as this one's."""
+    from long1k.experiments.difficulty import DifficultyConfig, grade_difficulty
+
+    monkeypatch.setattr(DifficultyConfig, "graded_rows", lambda self: graded("q1", [0, 0]) + graded("q2", [0, 0]))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "stats.json").write_text("{}")
+    stats = grade_difficulty(DifficultyConfig(graded=["unused"], out=str(tmp_path)))
+    assert stats["selected_answers"] == 0 and "no training set written" in capsys.readouterr().out
+    assert (tmp_path / "questions.csv").read_text().splitlines()[1:] == ["b,q1,2,0.0000,", "b,q2,2,0.0000,"]
+    assert (tmp_path / "pass_rate_histogram.png").is_file()
+    assert not (tmp_path / "data").exists() and not (tmp_path / "stats.json").exists()
+
+
 def test_selection_stages():
     rows = graded("easy", [1, 1, 1, 1]) + graded("mid", [1, 1, 0, 0]) + graded("hard", [1, 0, 0, 0]) + \
         graded("none", [0, 0, 0, 0])
