@@ -134,9 +134,9 @@ def grade_difficulty(config: DifficultyConfig) -> dict:
     selection = select(questions, config.min_pass_rate, config.cv_threshold, config.top_k)
     if not selection:  # the pass rates are still a measurement: write them, select nothing
         out.mkdir(parents=True, exist_ok=True)
-        for stale in ("data", "manifest.jsonl", "stats.json"):  # an earlier selection would read as this one's
-            shutil.rmtree(out / stale, ignore_errors=True) if (out / stale).is_dir() else (out / stale).unlink(
-                missing_ok=True)
+        shutil.rmtree(out / "data", ignore_errors=True)  # an earlier selection would read as this one's
+        for stale in ("manifest.jsonl", "stats.json"):
+            (out / stale).unlink(missing_ok=True)
         write_pass_rates(questions, out)
         print(f"warning: {len(questions)} questions graded; no answer passes the thresholds (lower --min_pass_rate "
               f"or --cv_threshold): no training set written; {out}/questions.csv, pass_rate_histogram.png")

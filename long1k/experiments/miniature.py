@@ -17,6 +17,7 @@ from pathlib import Path
 
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
+from long1k.experiments.difficulty import coefficient_of_variation
 from long1k.miniworld import STYLES
 from long1k.reporting import write_table
 
@@ -91,7 +92,7 @@ def sample_rows(out: Path) -> list[list]:
     for model in sorted(scores, key=lambda m: STYLES.index(m) if m in STYLES else len(STYLES)):
         per_problem = list(scores[model].values())
         rates = [statistics.fmean(s) for s in per_problem]
-        cvs = [statistics.pstdev(s) / statistics.fmean(s) for s in per_problem if statistics.fmean(s) > 0]
+        cvs = [cv for cv in map(coefficient_of_variation, per_problem) if cv is not None]
         mixed = sum(0 < r < 1 for r in rates)
         rows.append([model, len(per_problem), len(per_problem[0]), f"{100 * statistics.fmean(rates):.1f}",
                      f"{statistics.fmean(cvs):.2f}" if cvs else "n/a", f"{100 * mixed / len(rates):.0f}%"])
