@@ -5,12 +5,18 @@
     python scripts/bench_train.py --shape qwen2.5-1.5b --block-sizes 8192 16384 32768   # on a GPU
     python scripts/bench_train.py --project-only --data outputs/long1k                  # calculator only
 
-Configurations, each a full forward + backward + AdamW step on a randomly initialised model with
-gradient checkpointing: `baseline` (rows padded into a micro-batch of 2, SDPA, no Liger), then
-`packing` (the same rows concatenated, no padding), `flash` (flash-attention 2), `liger` (Liger
-kernels), `best` (all that are installed). Tokens per second count real (non-padding) tokens; MFU
-uses the model FLOPs of those tokens and the GPU's dense bf16 peak. Rows get Long1K-like lengths
-(uniform between a quarter of the block and the block). Results as markdown and CSV.
+Model configurations, each a full forward + backward + AdamW step on a randomly initialised model with
+gradient checkpointing: `baseline` (the original recipe: rows padded into a micro-batch of 2, SDPA, the
+full fp32 logits), `chunked` (TRL's chunked LM-head loss, what `train/sft.sh` uses on GPUs), `packing`
+(the same rows concatenated, no padding), `packing+chunked`, and with flash-attention 2 where installed
+`flash+packing+chunked`. Tokens per second count real (non-padding) tokens; MFU uses the model FLOPs of
+those tokens and the GPU's dense bf16 peak. Rows get Long1K-like lengths (uniform between a quarter of
+the block and the block). Results as markdown and CSV.
+
+Trainer configurations (`--trainers true`, the default on CPU): the same rows through the whole trainer
+stack, side by side in one process: `Trainer (before)` (transformers' Trainer with a padding collator and
+the model's own loss, as training ran before TRL), and TRL's `SFTTrainer` as `train/sft.sh` runs it, with
+each `--lm_head_loss`.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from long1k.reporting import markdown_table
 from long1k.train.config import deepspeed_config_path
 from long1k.train.flops import flops_for_rows, peak_tflops, project
 from long1k.train.model import SHAPES, build_random_model
-from long1k.train.preflight import plan_memory
+from long1k.train.preflight import LOSSES, Setting, plan_memory
 
 
 def available(module: str) -> bool:
@@ -41,15 +47,10 @@ def available(module: str) -> bool:
 
 
 def configurations(on_gpu: bool) -> dict[str, dict]:
-    flash = on_gpu and available("flash_attn")
-    liger = on_gpu and available("liger_kernel")
-    configs = {"baseline": {"attention": "sdpa", "liger": False, "packing": False},
-               "packing": {"attention": "sdpa", "liger": False, "packing": True}}
-    if flash:
-        configs["flash"] = {"attention": "flash_attention_2", "liger": False, "packing": False}
-    if liger:
-        configs["liger"] = {"attention": "sdpa", "liger": True, "packing": False}
-    configs["best"] = {"attention": "flash_attention_2" if flash else "sdpa", "liger": liger, "packing": True}
+    configs = {name: {"attention": "sdpa", "chunked": "chunked" in name, "packing": "packing" in name}
+               for name in ("baseline", "chunked", "packing", "packing+chunked")}
+    if on_gpu and available("flash_attn"):
+        configs["flash+packing+chunked"] = {"attention": "flash_attention_2", "chunked": True, "packing": True}
     return configs
 
 
@@ -80,10 +81,12 @@ def measure(shape_name: str, block: int, config: dict, steps: int, device: str, 
 
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     model = build_random_model(shape_name, 0, config["attention"], dtype).to(device)
-    if config["liger"]:
-        from liger_kernel.transformers import apply_liger_kernel_to_qwen2
+    loss_kwargs = {}
+    if config["chunked"]:
+        from trl.trainer.utils import add_fused_lm_head
 
-        apply_liger_kernel_to_qwen2(model=model)
+        add_fused_lm_head(model)
+        loss_kwargs["fused_lm_head"] = True
     model.config.use_cache = False
     if checkpointing:
         model.gradient_checkpointing_enable()
@@ -100,7 +103,10 @@ def measure(shape_name: str, block: int, config: dict, steps: int, device: str, 
         if device == "cuda":
             torch.cuda.synchronize()
         started = time.perf_counter()
-        loss = model(input_ids=ids, labels=ids, **kwargs).loss
+        labels = ids.clone()
+        if positions is not None:
+            labels[kwargs["position_ids"] == 0] = -100  # a packed row does not learn from the row before it
+        loss = model(input_ids=ids, labels=labels, **kwargs, **loss_kwargs).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -114,6 +120,64 @@ def measure(shape_name: str, block: int, config: dict, steps: int, device: str, 
     peak = torch.cuda.max_memory_allocated() / 1024**3 if device == "cuda" else _rss_gb()
     return {"tokens_per_s": tokens / seconds, "tflops": flops / seconds / 1e12, "peak_gb": peak,
             "step_s": statistics.median(timings)}
+
+
+def trainer_rows(block: int, rows: int, vocab: int, seed: int = 0) -> list[dict]:
+    """Chat-like rows: a prompt without loss, then an answer with loss, of lengths up to the block."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(rows):
+        length = rng.randint(block // 4, block)
+        ids = [rng.randrange(vocab) for _ in range(length)]
+        cut = length // 2
+        out.append({"input_ids": ids, "labels": [-100] * cut + ids[cut:]})
+    return out
+
+
+def measure_trainer(shape_name: str, block: int, kind: str, steps: int, rows_per_batch: int, out: Path) -> dict:
+    """Tokens/s of whole optimizer steps through a trainer (one process), the first step excluded."""
+    import torch
+    from datasets import Dataset
+    from transformers import Trainer, TrainerCallback
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    from long1k.train.config import SFTConfig
+    from long1k.train.trainer import Long1kSFTTrainer
+
+    rows = trainer_rows(block, rows_per_batch * (steps + 1), SHAPES[shape_name].vocab_size)
+    loss = kind.split()[-1] if kind.startswith("SFTTrainer") else "full"
+    config = SFTConfig(output_dir=str(out / "trainer"), model_name_or_path=shape_name, bf16=False, deepspeed="",
+                       gradient_checkpointing=False, per_device_train_batch_size=rows_per_batch,
+                       max_steps=steps + 1, save_strategy="no", logging_steps=10**6, report_to=[],
+                       disable_tqdm=True, block_size=block, lm_head_loss=loss, learning_rate=1e-4,
+                       dataloader_num_workers=0, dataloader_pin_memory=False, use_cpu=not torch.cuda.is_available())
+    model = build_random_model(shape_name, 0, "sdpa", None)
+    model.config.use_cache = False
+    times: list[float] = []
+
+    class StepTimes(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            self.started = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            times.append(time.perf_counter() - self.started)
+
+    dataset = Dataset.from_list(rows)
+    if kind.startswith("Trainer"):
+        trainer = Trainer(model=model, args=config, train_dataset=dataset, callbacks=[StepTimes()],
+                          data_collator=DataCollatorForLanguageModeling(pad_token_id=0))
+    else:
+        from long1k.tokenizer import load_tokenizer
+
+        tokenizer = load_tokenizer(SHAPES[shape_name].tokenizer)
+        trainer = Long1kSFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
+                                   callbacks=[StepTimes()])
+    trainer.train()
+    tokens = sum(len(r["input_ids"]) for r in rows[rows_per_batch:])
+    return {"tokens_per_s": tokens / sum(times[1:]), "step_s": statistics.median(times[1:])}
+
+
+TRAINERS = ("Trainer (before)", "SFTTrainer full", "SFTTrainer chunked")
 
 
 def _rss_gb() -> float:
@@ -141,9 +205,9 @@ def print_projection(data: str | None) -> None:
     print(markdown_table(["epochs", "MFU", "hours"], hours))
     print("(the original run took 10-11 h: 120 s per optimizer step of 16 rows)")
     for name, config in (("ZeRO-3 + CPU offload (paper)", "z3_offload"), ("ZeRO-3, no offload", "z3")):
-        for liger in (False, True):
-            plan = plan_memory(shape, 8, 8, 32768, str(deepspeed_config_path(config)), liger=liger)
-            print(f"\n### preflight at 32k: {name}, Liger {'on' if liger else 'off'}\n{plan.table()}")
+        for loss in LOSSES:
+            plan = plan_memory(shape, Setting(8, 8, 32768, str(deepspeed_config_path(config)), loss=loss))
+            print(f"\n### preflight at 32k: {name}, {loss} LM-head loss\n{plan.table()}")
 
 
 @dataclass
@@ -161,6 +225,8 @@ class BenchTrainOptions:
     data: str | None = field(default=None, metadata={
         "help": "a synthesized set, for the length distribution of the projection"})
     project_only: bool = field(default=False, metadata={"help": "print only the paper-scale projection"})
+    trainers: bool | None = field(default=None, metadata={
+        "help": "also the whole trainer stack, before and after TRL, side by side (default: on CPU)"})
 
 
 def main() -> None:
@@ -189,7 +255,30 @@ def main() -> None:
                 print(f"{config_name:>8} @ {block}: {result['tokens_per_s']:,.0f} tok/s, {result['tflops']:.2f} TFLOP/s"
                       f", peak {result['peak_gb']:.2f} GB", flush=True)
         write_results(rows, Path(args.out))
+        if args.trainers if args.trainers is not None else device == "cpu":
+            compare_trainers(shape, blocks, rows_per_batch, args.steps, Path(args.out))
     print_projection(args.data)
+
+
+def compare_trainers(shape: str, blocks: list[int], rows_per_batch: int, steps: int, out: Path) -> None:
+    records = []
+    for block in blocks:
+        for kind in TRAINERS:
+            result = measure_trainer(shape, block, kind, steps, rows_per_batch, out)
+            records.append({"shape": shape, "block": block, "trainer": kind, **result})
+            print(f"{kind:>20} @ {block}: {result['tokens_per_s']:,.0f} tok/s", flush=True)
+    before = {r["block"]: r["tokens_per_s"] for r in records if r["trainer"] == TRAINERS[0]}
+    for record in records:
+        record["x_before"] = record["tokens_per_s"] / before[record["block"]]
+    with (out / "trainers.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    lines = [[r["shape"], r["block"], r["trainer"], f"{r['tokens_per_s']:,.0f}", f"{r['x_before']:.2f}",
+              f"{r['step_s'] * 1000:.1f}"] for r in records]
+    table = markdown_table(["shape", "block", "trainer", "tokens/s", "x before", "step ms"], lines)
+    (out / "trainers.md").write_text(table + "\n")
+    print("\n" + table)
 
 
 def write_results(rows: list[dict], out: Path) -> None:

@@ -36,6 +36,8 @@ INSTALLS: dict[str, list[str]] = {
     "package: pip install .[dev]": ["pyproject.toml", "--extra", "dev"],
 }
 PINNED_SETS = ("requirements.txt", "requirements-cpu.txt")
+PINNED_IN_EVERY_SET = ("torch", "transformers", "trl", "accelerate", "deepspeed", "datasets")
+"""What training runs on: each pinned set pins each of them (TRL's SFTTrainer moves with transformers)."""
 
 
 def supported_pythons(project: dict) -> list[str]:
@@ -74,6 +76,8 @@ def consistency_problems(project: dict, repo: Path = REPO) -> list[str]:
     problems = [f"{name}: {gpu[name]} in requirements.txt, {cpu[name]} in requirements-cpu.txt, and no "
                 "comment in either file names it" for name in sorted(set(gpu) & set(cpu))
                 if gpu[name] != cpu[name] and name not in gpu_notes and name not in cpu_notes]
+    problems += [f"{file} does not pin {name}" for file, pins in zip(PINNED_SETS, (gpu, cpu), strict=True)
+                 for name in PINNED_IN_EVERY_SET if name not in pins]
     ranges = [Requirement(d) for d in project["dependencies"]]
     ranges += [Requirement(d) for d in project["optional-dependencies"].get("gpu", [])]
     for file, pins in zip(PINNED_SETS, (gpu, cpu), strict=True):

@@ -44,3 +44,12 @@ def test_requires_python_must_match_the_classifiers(project):
     check = load_check()
     with pytest.raises(SystemExit, match="does not start at the lowest classifier"):
         check.supported_pythons({**project, "requires-python": ">=3.10"})
+
+
+def test_a_set_without_trl_is_found(project, tmp_path):
+    check = load_check()
+    for name in check.PINNED_SETS:
+        shutil.copy(REPO / name, tmp_path / name)
+    cpu = tmp_path / "requirements-cpu.txt"
+    cpu.write_text(cpu.read_text().replace("trl==1.16.0\n", ""))
+    assert "requirements-cpu.txt does not pin trl" in check.consistency_problems(project, tmp_path)

@@ -1,4 +1,5 @@
-"""`train/sft.py` options: the Trainer's own arguments plus the Long1K ones, with the published defaults.
+"""`train/sft.py` options: TRL's `SFTConfig` (the Trainer's arguments and TRL's) plus the Long1K ones, with the
+published defaults.
 
 The defaults follow the published launch script (lr 2e-5, 4 epochs); the released model's trainer
 state says lr 1e-5, 5 epochs: `train/recipes/long1k_released.yaml` (docs/training.md: "Two hyperparameter sets").
@@ -9,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from transformers import TrainingArguments
+from trl import SFTConfig as TRLSFTConfig
 
 from long1k.errors import Long1kError
 from long1k.train.data import LOSS_ON
+from long1k.train.preflight import LOSSES as LM_HEAD_LOSSES
 
 DEEPSPEED_DIR = Path(__file__).resolve().parent / "deepspeed"
 
@@ -34,7 +36,7 @@ def _help(text: str) -> dict:
 
 
 @dataclass
-class SFTConfig(TrainingArguments):
+class SFTConfig(TRLSFTConfig):
     # --- Long1K options
     model_name_or_path: str = field(default="Qwen/Qwen2.5-32B-Instruct", metadata=_help(
         "hub id or local folder, or a named random-initialised shape (tiny-qwen2, qwen2.5-1.5b, ...): no download"))
@@ -44,17 +46,22 @@ class SFTConfig(TrainingArguments):
         "the --out folder of data/synthesize.py, a json/jsonl/parquet file, or a hub id"))
     dataset_split: str = field(default="train", metadata=_help("split, for a hub dataset"))
     block_size: int = field(default=32768, metadata=_help(
-        "longest row in tokens; longer rows are dropped and counted before training, never truncated"))
+        "longest row in tokens; longer rows are dropped and counted before training, never truncated "
+        "(TRL's max_length is set from it)"))
+    max_length: int | None = field(default=None, metadata=_help(
+        "TRL's name for the row limit, which truncates: use --block_size, which drops and counts instead"))
     packing: bool = field(default=False, metadata=_help(
-        "padding-free packing: concatenate rows up to --block_size per micro-batch (changes the number of "
-        "optimizer steps, hence off by default)"))
+        "padding-free packing (TRL's best-fit decreasing): rows share micro-batches of up to --block_size tokens "
+        "without attending to each other (changes the number of optimizer steps, hence off by default)"))
     attn_implementation: str = field(default="auto", metadata=_help(
         "auto (flash_attention_2 when installed on GPU, else sdpa), flash_attention_2, sdpa or eager"))
     resume: bool = field(default=False, metadata=_help("continue from the last checkpoint in --output_dir"))
-    preflight: str = field(default="warn", metadata=_help(
-        "memory check before loading the model: warn, refuse (exit when it cannot fit) or off"))
+    preflight: str = field(default="refuse", metadata=_help(
+        "memory check before loading the model, at the longest row of the data: refuse (stop when a rank's "
+        "estimate exceeds its GPU; never on CPU), warn (say so and go on) or off"))
+    force: bool = field(default=False, metadata=_help("go on when the preflight refuses (as --preflight warn)"))
     gpu_memory_gb: float | None = field(default=None, metadata=_help(
-        "GPU memory per rank for the preflight (default: measured, else 80)"))
+        "GPU memory per rank for the preflight (default: the GPU this rank sees)"))
 
     # --- Trainer arguments whose defaults follow the original run (REFERENCE section 3)
     output_dir: str | None = field(default="outputs/sft", metadata=_help("checkpoints, logs, final model"))
@@ -76,6 +83,9 @@ class SFTConfig(TrainingArguments):
     deepspeed: str | None = field(default="z3_offload", metadata=_help(
         "DeepSpeed config: z3_offload (the paper's: ZeRO-3, parameters and optimizer on the CPU), z3 (no offload), "
         "a JSON file, or '' for none"))
+    lm_head_loss: str = field(default="auto", metadata=_help(
+        "chunked (TRL's fused LM head: never builds the tokens x vocabulary logits), full (the model's own loss over "
+        "the full fp32 logits: faster on CPU, docs/training.md) or auto (chunked on GPUs, full on CPU)"))
     loss_on: str = field(default="assistant", metadata=_help(
         "which tokens carry loss: assistant (every assistant turn), last_turn (the last assistant turn) or all; "
         "turns are found from the tokenizer's own chat template (assistant_without_end: an ablation that leaves "
@@ -90,13 +100,27 @@ class SFTConfig(TrainingArguments):
             self.deepspeed = str(deepspeed_config_path(self.deepspeed))
         if self.loss_on not in LOSS_ON:
             raise Long1kError(f"--loss_on must be one of {', '.join(LOSS_ON)}, not {self.loss_on!r}")
+        if self.lm_head_loss not in ("auto", *LM_HEAD_LOSSES):
+            raise Long1kError(f"--lm_head_loss must be auto, chunked or full, not {self.lm_head_loss!r}")
         if self.preflight not in ("warn", "refuse", "off"):
             raise Long1kError(f"--preflight must be warn, refuse or off, not {self.preflight!r}")
         if self.block_size < 1:
             raise Long1kError("--block_size must be positive")
+        if self.max_length is not None:
+            raise Long1kError("--max_length truncates rows: use --block_size, which drops longer rows and counts them")
+        self.max_length = self.block_size
         from accelerate import PartialState
 
         if PartialState._shared_state and self.accelerator_config is None:
             # Keep the distributed state set up before the config (see run.init_cpu_distributed).
             self.accelerator_config = {"use_configured_state": True}
         super().__post_init__()
+
+    @property
+    def resolved_lm_head_loss(self) -> str:
+        """chunked or full: what --lm_head_loss auto means on this machine."""
+        if self.lm_head_loss != "auto":
+            return self.lm_head_loss
+        import torch
+
+        return "chunked" if torch.cuda.is_available() else "full"

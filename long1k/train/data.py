@@ -6,6 +6,9 @@ it lies inside a chosen assistant turn: from the first token after the turn's op
 text that closes it (`<|im_end|>` in ChatML), so that the model learns to stop. The opening and the
 closing are read off the chat template itself, so a model whose template is not ChatML trains too.
 Rows longer than the block size are dropped and counted before training, never truncated.
+The rows go to TRL's `SFTTrainer` already tokenized, with their labels: TRL pads or packs them and
+computes the loss; which tokens carry it is decided here, for any chat template (TRL's own
+`assistant_only_loss` needs generation markers in the template and has no `last_turn` or ablation).
 """
 
 from __future__ import annotations
@@ -96,6 +99,22 @@ class TokenizedData:
     dropped_without_assistant: int
     manifest_sha256: str | None = None
     lengths: list[int] = field(default_factory=list)
+
+    def digests(self) -> dict[str, str]:
+        """What makes two runs train on the same thing: the token ids and the loss mask."""
+        return {"token_ids_sha256": _sha256(self.input_ids),
+                "labels_sha256": _sha256([[label != IGNORE_INDEX for label in row] for row in self.labels])}
+
+
+def _sha256(value) -> str:
+    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
+
+
+def tokenizer_sha256(tokenizer) -> str:
+    """The tokenizer's vocabulary, merges, special tokens and chat template."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    described = backend.to_str() if backend is not None else json.dumps(sorted(tokenizer.get_vocab().items()))
+    return hashlib.sha256((described + (tokenizer.chat_template or "")).encode()).hexdigest()
 
 
 def _data_files(path: Path) -> list[str]:
@@ -194,55 +213,3 @@ def tokenize_dataset(rows, tokenizer, block_size: int, source: str, loss_on: str
             f"{data.dropped_without_assistant} without an assistant turn); raise --block_size"
         )
     return data
-
-
-def pack(data: TokenizedData, block_size: int) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
-    """Padding-free packing: rows in their order, greedily concatenated up to the block size.
-
-    Returns input ids, labels and position ids (restarting at 0 for each row, which is how the
-    attention implementations find the row boundaries). The first label of each row is masked so
-    that no row learns to predict from the end of the previous one.
-    """
-    packs_ids, packs_labels, packs_positions = [], [], []
-    ids, labels, positions = [], [], []
-    for row_ids, row_labels in zip(data.input_ids, data.labels, strict=True):
-        if ids and len(ids) + len(row_ids) > block_size:
-            packs_ids.append(ids)
-            packs_labels.append(labels)
-            packs_positions.append(positions)
-            ids, labels, positions = [], [], []
-        ids = ids + row_ids
-        labels = labels + [IGNORE_INDEX] + row_labels[1:]
-        positions = positions + list(range(len(row_ids)))
-    if ids:
-        packs_ids.append(ids)
-        packs_labels.append(labels)
-        packs_positions.append(positions)
-    return packs_ids, packs_labels, packs_positions
-
-
-@dataclass
-class PaddingCollator:
-    """Right-pads a batch; padding carries no loss and no attention."""
-
-    pad_token_id: int
-
-    def __call__(self, features: list[dict]) -> dict:
-        import torch
-
-        width = max(len(f["input_ids"]) for f in features)
-        batch = {"input_ids": [], "labels": [], "attention_mask": []}
-        with_positions = "position_ids" in features[0]
-        if with_positions:
-            batch["position_ids"] = []
-        for f in features:
-            pad = width - len(f["input_ids"])
-            batch["input_ids"].append(list(f["input_ids"]) + [self.pad_token_id] * pad)
-            batch["labels"].append(list(f["labels"]) + [IGNORE_INDEX] * pad)
-            batch["attention_mask"].append([1] * len(f["input_ids"]) + [0] * pad)
-            if with_positions:
-                batch["position_ids"].append(list(f["position_ids"]) + list(range(pad)))
-        if with_positions:
-            # Packed rows are told apart by their position ids; an attention mask would hide that.
-            del batch["attention_mask"]
-        return {key: torch.tensor(value, dtype=torch.long) for key, value in batch.items()}

@@ -62,6 +62,13 @@ SHAPES: dict[str, ModelShape] = {
 }
 
 
+PUBLISHED_SHAPES = {"Qwen/Qwen2.5-32B-Instruct": "qwen2.5-32b", "Qwen/Qwen2.5-32B": "qwen2.5-32b",
+                    "Qwen/Qwen2.5-7B-Instruct": "qwen2.5-7b", "Qwen/Qwen2.5-1.5B-Instruct": "qwen2.5-1.5b",
+                    "Qwen/Qwen2.5-0.5B-Instruct": "qwen2.5-0.5b"}
+"""Hub ids whose shape is known without reading their config (the preflight of a recipe on a machine
+without the hub or the model)."""
+
+
 def shape_of(name_or_config) -> ModelShape:
     """The shape of a named preset or of a transformers config."""
     if isinstance(name_or_config, str):
@@ -70,6 +77,22 @@ def shape_of(name_or_config) -> ModelShape:
     return ModelShape(c.hidden_size, c.intermediate_size, c.num_hidden_layers, c.num_attention_heads,
                       getattr(c, "num_key_value_heads", c.num_attention_heads), c.vocab_size,
                       bool(getattr(c, "tie_word_embeddings", False)))
+
+
+def shape_for(model_name_or_path: str) -> ModelShape:
+    """A named preset's shape, a published model's (by hub id: no hub call), else the model's own config."""
+    if model_name_or_path in SHAPES:
+        return SHAPES[model_name_or_path]
+    if model_name_or_path in PUBLISHED_SHAPES:
+        return SHAPES[PUBLISHED_SHAPES[model_name_or_path]]
+    from transformers import AutoConfig
+
+    from long1k.errors import Long1kError
+
+    try:
+        return shape_of(AutoConfig.from_pretrained(model_name_or_path))
+    except (OSError, ValueError) as err:
+        raise Long1kError(f"cannot read the config of {model_name_or_path!r}: {err}") from None
 
 
 def default_tokenizer_for(model_name: str) -> str:

@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import importlib.metadata
 import importlib.util
+import json
 import os
 import platform
 import sys
@@ -18,6 +19,8 @@ from pathlib import Path
 from long1k.configs import load_yaml_recipe
 from long1k.environment import library_versions
 from long1k.reporting import markdown_table
+from long1k.train import preflight
+from long1k.train.preflight import MemoryPlan, Setting, plan_memory
 
 # Import names of the distributions that matter on a GPU node (vllm only for predictions).
 IMPORT_NAMES = {"torch": "torch", "transformers": "transformers", "accelerate": "accelerate",
@@ -71,8 +74,9 @@ def training_plan(machine: Machine, recipe: dict) -> tuple[list[tuple[str, str]]
     elif attention == "flash_attention_2" and not machine.has("flash-attn"):
         problems.append("attn_implementation flash_attention_2, but flash-attn is not installed")
     plan.append(("attention", attention))
+    plan.append(("LM-head loss", f"{lm_head_loss(machine, recipe)} (lm_head_loss: {recipe['lm_head_loss']})"))
     liger = bool(recipe.get("use_liger_kernel"))
-    plan.append(("Liger fused kernels", "on" if liger else "off (use_liger_kernel: true to use them)"))
+    plan.append(("Liger layer kernels", "on" if liger else "off"))
     if liger and not machine.has("liger-kernel"):
         problems.append("use_liger_kernel is set, but liger-kernel is not installed")
     deepspeed = recipe.get("deepspeed") or None
@@ -82,13 +86,50 @@ def training_plan(machine: Machine, recipe: dict) -> tuple[list[tuple[str, str]]
     plan.append(("precision", "bf16" if recipe.get("bf16") else "fp32"))
     if recipe.get("bf16") and not machine.bf16:
         problems.append("bf16 is set, but no GPU here supports bfloat16 (the recipe needs CUDA GPUs)")
-    ranks = int(os.environ.get("NPROC_PER_NODE", len(machine.gpus) or 1))
-    plan.append(("ranks per node", f"{ranks} (NPROC_PER_NODE, else the GPUs seen)"))
+    ranks = ranks_per_node()
+    plan.append(("ranks per node", f"{ranks} (NPROC_PER_NODE, else 8 as train/sft.sh)"))
     if machine.gpus and ranks > len(machine.gpus):
         problems.append(f"NPROC_PER_NODE={ranks}, but only {len(machine.gpus)} GPU(s) are visible")
     for key in ("model_name_or_path", "block_size", "packing", "gradient_checkpointing", "loss_on"):
         plan.append((key, str(recipe.get(key))))
     return plan, problems
+
+
+def ranks_per_node() -> int:
+    return int(os.environ.get("NPROC_PER_NODE", "8"))
+
+
+def lm_head_loss(machine: Machine, recipe: dict) -> str:
+    """What lm_head_loss auto means for this recipe: chunked on GPUs (a bf16 recipe runs on them), else full."""
+    if recipe["lm_head_loss"] != "auto":
+        return recipe["lm_head_loss"]
+    return "chunked" if machine.gpus or recipe.get("bf16") else "full"
+
+
+def longest_row(recipe: dict) -> tuple[int, str]:
+    """(tokens, where the figure comes from): the recipe's data when it is here (its manifest, counted with the
+    synthesis tokenizer), else the block size, the longest row training keeps."""
+    manifest = Path(str(recipe.get("dataset"))) / "manifest.jsonl"
+    if manifest.is_file():
+        lengths = [json.loads(line)["tokens"]["text"] for line in manifest.read_text().splitlines() if line.strip()]
+        kept = [n for n in lengths if n <= recipe["block_size"]]
+        if kept:
+            return max(kept), f"the longest row of {manifest.parent}"
+    return recipe["block_size"], "the block size (no data here to read the longest row from)"
+
+
+def memory_plan(machine: Machine, recipe: dict) -> tuple[MemoryPlan, str]:
+    """The preflight's estimate for the recipe as written, on NPROC_PER_NODE ranks of one node."""
+    from long1k.train.config import deepspeed_config_path
+    from long1k.train.model import shape_for
+
+    longest, origin = longest_row(recipe)
+    tokens = recipe["block_size"] if recipe.get("packing") else longest * recipe["per_device_train_batch_size"]
+    deepspeed = str(deepspeed_config_path(recipe["deepspeed"])) if recipe.get("deepspeed") else None
+    ranks = ranks_per_node()
+    setting = Setting(ranks, ranks, tokens, deepspeed, bool(recipe.get("gradient_checkpointing")),
+                      lm_head_loss(machine, recipe))
+    return plan_memory(shape_for(recipe["model_name_or_path"]), setting), origin
 
 
 def software_rows(machine: Machine) -> list[tuple[str, str]]:
@@ -109,10 +150,18 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     machine = read_machine()
     print(markdown_table(["software", "here"], software_rows(machine)))
-    plan, problems = training_plan(machine, recipe_values(options.recipe))
+    recipe = recipe_values(options.recipe)
+    plan, problems = training_plan(machine, recipe)
     name = Path(options.recipe).name if options.recipe else "the default recipe (long1k_launch)"
     print(f"\nTraining with {name} on this machine:\n")
     print(markdown_table(["setting", "will use"], plan))
+    memory, origin = memory_plan(machine, recipe)
+    print(f"\nMemory (the preflight's estimate at {origin}, {memory.setting.world_size} ranks):\n")
+    print(memory.table())
+    gpu = preflight.visible_gpu()
+    if gpu and memory.gpu_total_gb > gpu[1]:
+        problems.append(f"the estimate, {memory.gpu_total_gb:.1f} GiB per rank, exceeds this GPU ({gpu[0]}, "
+                        f"{gpu[1]:.0f} GiB): train/sft.sh would stop at its preflight")
     if not machine.has("vllm"):
         print("\nnote: vllm is not installed: eval/predict.sh needs it; --backend hf works everywhere")
     for problem in problems:

@@ -1,10 +1,10 @@
-"""`train/sft.py`: full SFT of a causal LM on Long1K rows, loss on the assistant tokens only."""
+"""`train/sft.py`: full SFT of a causal LM on Long1K rows with TRL's `SFTTrainer`, loss on the assistant
+tokens only (labels from `long1k.train.data`; TRL pads or packs them and computes the loss by chunks)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import sys
@@ -15,13 +15,16 @@ from long1k.environment import library_versions
 from long1k.errors import Long1kError
 from long1k.formats import TRAINING_RECORD, dataset_format
 from long1k.train import preflight
-from long1k.train.config import SFTConfig
-from long1k.train.data import PaddingCollator, TokenizedData, assistant_markers, load_rows, pack, tokenize_dataset
-from long1k.train.model import SHAPES, build_random_model, default_tokenizer_for, shape_of
+from long1k.train.config import SFTConfig, deepspeed_config_path
+from long1k.train.data import TokenizedData, assistant_markers, load_rows, tokenize_dataset, tokenizer_sha256
+from long1k.train.model import SHAPES, build_random_model, default_tokenizer_for, shape_for
 
 RUN_CONFIG = "run_config.json"
 FINAL_DIR = "final"
-IDENTITY_KEYS = ("model_name_or_path", "dataset", "block_size", "packing", "seed")
+IDENTITY_KEYS = ("model_name_or_path", "tokenizer_name", "dataset", "block_size", "packing", "loss_on", "seed")
+"""The arguments that make a run what it is: --resume refuses a folder whose run differs in any."""
+DATA_IDENTITY_KEYS = ("token_ids_sha256", "labels_sha256", "tokenizer_sha256")
+"""And what the data became: the token ids, the loss mask and the tokenizer."""
 
 
 def is_main_process() -> bool:
@@ -72,6 +75,22 @@ def check_output_dir(config: SFTConfig) -> str | None:
     return checkpoint
 
 
+def data_identity(data: TokenizedData, tokenizer) -> dict[str, str]:
+    return {**data.digests(), "tokenizer_sha256": tokenizer_sha256(tokenizer)}
+
+
+def check_same_data(config: SFTConfig, identity: dict[str, str]) -> None:
+    """--resume continues only a run that trained on the same tokens, loss mask and tokenizer."""
+    previous = Path(config.output_dir) / RUN_CONFIG
+    if not config.resume or not previous.is_file():
+        return
+    earlier = json.loads(previous.read_text())["data"]
+    changed = [k.removesuffix("_sha256") for k in DATA_IDENTITY_KEYS if earlier.get(k) != identity[k]]
+    if changed:
+        raise Long1kError(f"{config.output_dir}: its checkpoints were trained with other {', '.join(changed)} "
+                          "(the data, the loss mask or the tokenizer changed); --resume continues only the same run")
+
+
 def load_tokenizer_for(config: SFTConfig):
     from long1k.tokenizer import load_tokenizer
 
@@ -118,48 +137,56 @@ def load_model(config: SFTConfig):
                           f"{err}{offline_hint(unreachable)}") from None
 
 
-def model_shape(config: SFTConfig):
-    if config.model_name_or_path in SHAPES:
-        return shape_of(config.model_name_or_path)
-    from transformers import AutoConfig
-
-    try:
-        return shape_of(AutoConfig.from_pretrained(config.model_name_or_path))
-    except (OSError, ValueError) as err:
-        raise Long1kError(f"cannot read the config of {config.model_name_or_path!r}: {err}") from None
+def micro_batch_tokens(config: SFTConfig, longest_row: int) -> int:
+    """Tokens in the largest micro-batch: a packed block, or the longest row padded across the batch."""
+    return config.block_size if config.packing else longest_row * config.per_device_train_batch_size
 
 
-def run_preflight(config: SFTConfig) -> preflight.MemoryPlan | None:
+def memory_plan(config: SFTConfig, tokens: int, world: int, ranks_per_node: int) -> preflight.MemoryPlan:
+    setting = preflight.Setting(world, ranks_per_node, tokens, config.deepspeed, config.gradient_checkpointing,
+                                config.resolved_lm_head_loss)
+    return preflight.plan_memory(shape_for(config.model_name_or_path), setting)
+
+
+def run_preflight(config: SFTConfig, longest_row: int) -> preflight.MemoryPlan | None:
+    """The memory estimate at the data's longest row, on the GPU this rank sees: a run that cannot fit stops
+    here, before the model loads, unless --force or --preflight warn. On CPU it only warns."""
     if config.preflight == "off":
         return None
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
-    plan = preflight.plan_memory(model_shape(config), world, local, config.block_size, config.deepspeed,
-                                 config.per_device_train_batch_size, config.use_liger_kernel,
-                                 config.gradient_checkpointing)
+    plan = memory_plan(config, micro_batch_tokens(config, longest_row), world, local)
     say(plan.table())
-    measured = preflight.gpu_memory_gb()
-    gpu = config.gpu_memory_gb or measured
-    on_cpu = measured is None and not config.gpu_memory_gb
-    problems = preflight.verdict(plan, gpu, preflight.host_memory_gb(), on_cpu=on_cpu)
-    for problem in problems:
-        say(f"preflight: {problem}")
-    if problems and config.preflight == "refuse":
-        raise Long1kError("preflight: the configuration does not fit (see above); --preflight warn to try anyway")
+    seen = preflight.visible_gpu()
+    gpu = ("--gpu_memory_gb", config.gpu_memory_gb) if config.gpu_memory_gb else seen
+    host = preflight.host_memory_gb()
+    if gpu is None:
+        problem = preflight.cpu_problem(plan, host)
+        if problem:
+            say(f"preflight: {problem}")
+        return plan
+    host_problem = preflight.host_problem(plan, host)
+    if host_problem:
+        say(f"preflight: {host_problem}")
+    offload = str(deepspeed_config_path("z3_offload"))
+    suggestions = preflight.fitting_settings(shape_for(config.model_name_or_path), plan.setting, gpu[1],
+                                             config.per_device_train_batch_size, offload)
+    refusal = preflight.gpu_refusal(plan, gpu, suggestions)
+    if refusal and config.preflight == "refuse" and not config.force:
+        raise Long1kError(refusal)
+    if refusal:
+        say(f"{refusal.replace('; --force to go on anyway', '')}: going on (--force / --preflight warn)")
     return plan
 
 
-def train_dataset(config: SFTConfig, data: TokenizedData):
+def train_dataset(data: TokenizedData):
+    """Tokenized rows with their labels: TRL keeps the labels as they are and packs or pads them."""
     from datasets import Dataset
 
-    if config.packing:
-        ids, labels, positions = pack(data, config.block_size)
-        say(f"packing: {len(data.input_ids)} rows into {len(ids)} sequences of at most {config.block_size} tokens")
-        return Dataset.from_dict({"input_ids": ids, "labels": labels, "position_ids": positions})
     return Dataset.from_dict({"input_ids": data.input_ids, "labels": data.labels})
 
 
-def write_run_config(config: SFTConfig, data: TokenizedData, plan) -> None:
+def write_run_config(config: SFTConfig, data: TokenizedData, identity: dict[str, str], plan) -> None:
     if not is_main_process():
         return
     output_dir = Path(config.output_dir)
@@ -173,23 +200,21 @@ def write_run_config(config: SFTConfig, data: TokenizedData, plan) -> None:
         "data": {
             "source": data.source,
             "manifest_sha256": data.manifest_sha256,
-            "token_ids_sha256": hashlib.sha256(json.dumps(data.input_ids).encode()).hexdigest(),
+            **identity,
             "rows_read": data.rows_read,
             "rows_used": len(data.input_ids),
             "dropped_over_block_size": data.dropped_over_block_size,
             "dropped_without_assistant": data.dropped_without_assistant,
             "tokens": sum(data.lengths),
         },
-        "preflight": None if plan is None else {k: round(v, 2) if isinstance(v, float) else v
-                                                for k, v in vars(plan).items()},
+        "preflight": None if plan is None else plan.record(),
     }
     (output_dir / RUN_CONFIG).write_text(json.dumps(record, indent=2) + "\n")
 
 
 def train(config: SFTConfig) -> None:
-    from transformers import Trainer
-
     from long1k.train.callbacks import LossHistory, MarkCompleteCheckpoints
+    from long1k.train.trainer import Long1kSFTTrainer
 
     if config.use_liger_kernel:
         try:
@@ -200,20 +225,22 @@ def train(config: SFTConfig) -> None:
     tokenizer = load_tokenizer_for(config)
     rows = load_rows(config.dataset, config.dataset_split)
     data = tokenize_dataset(rows, tokenizer, config.block_size, config.dataset, config.loss_on)
+    say(f"loss: {config.resolved_lm_head_loss} LM head (--lm_head_loss {config.lm_head_loss})")
     say(f"data: {data.rows_read} rows read, {len(data.input_ids)} used, {data.dropped_over_block_size} dropped "
         f"(longer than --block_size {config.block_size}), {data.dropped_without_assistant} without an assistant "
         f"turn; {sum(data.lengths):,} tokens")
-    plan = run_preflight(config)
-    write_run_config(config, data, plan)
+    identity = data_identity(data, tokenizer)
+    check_same_data(config, identity)
+    plan = run_preflight(config, max(data.lengths))
+    write_run_config(config, data, identity, plan)
 
     _ = config.device  # sets up torch.distributed, which ZeRO-3's partitioned model construction needs
     model = load_model(config)
     # No KV cache in training: besides wasting memory, a cache hides the row boundaries of packed batches.
     model.config.use_cache = False
     callbacks = [MarkCompleteCheckpoints(config.output_dir), LossHistory(config.output_dir)]
-    trainer = Trainer(model=model, args=config, train_dataset=train_dataset(config, data),
-                      data_collator=PaddingCollator(tokenizer.pad_token_id), processing_class=tokenizer,
-                      callbacks=callbacks)
+    trainer = Long1kSFTTrainer(model=model, args=config, train_dataset=train_dataset(data), processing_class=tokenizer,
+                               callbacks=callbacks)
     trainer.log({"rows_dropped_over_block_size": data.dropped_over_block_size, "rows_used": len(data.input_ids)})
     trainer.train(resume_from_checkpoint=resume_from)
     final = Path(config.output_dir) / FINAL_DIR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -22,7 +23,7 @@ def test_liger_asked_for_but_missing_is_a_problem(tmp_path):
     recipe = tmp_path / "liger.yaml"
     recipe.write_text("use_liger_kernel: true\nbf16: false\n")
     plan, problems = training_plan(CPU, recipe_values(str(recipe)))
-    assert dict(plan)["Liger fused kernels"] == "on"
+    assert dict(plan)["Liger layer kernels"] == "on"
     assert problems == ["use_liger_kernel is set, but liger-kernel is not installed"]
 
 
@@ -42,3 +43,13 @@ def test_the_cpu_recipe_is_ready_here_and_the_default_is_not():
     assert "| deepspeed | 0.19.8 |" in tiny.stdout and tiny.stdout.rstrip().endswith("ready to train")
     default = subprocess.run(command, capture_output=True, text=True)
     assert default.returncode == 1 and "not ready" in default.stdout
+
+
+def test_env_shows_the_per_rank_estimate_of_each_published_recipe_under_70_gib():
+    for recipe in ("long1k_launch", "long1k_released"):
+        shown = subprocess.run([sys.executable, "-m", "long1k", "env", "--recipe",
+                                str(REPO / "train" / "recipes" / f"{recipe}.yaml")], capture_output=True, text=True,
+                               env={**os.environ, "NPROC_PER_NODE": "8"})
+        line = next(line for line in shown.stdout.splitlines() if "GPU: total per rank" in line)
+        assert float(line.split("|")[2].split()[0]) <= 70, line
+        assert "| ranks (per node) | 8 (8) |" in shown.stdout and "host: pinned memory per node" in shown.stdout

@@ -1,4 +1,5 @@
-"""Training pieces that run in-process: labels, packing, preflight, and errors before any model load."""
+"""Training pieces that run in-process: labels, TRL's collator, packing and chunked loss, preflight, and errors
+before any model load."""
 
 import json
 
@@ -8,9 +9,9 @@ import torch
 from long1k.errors import Long1kError
 from long1k.train import run as train_run
 from long1k.train.config import SFTConfig, deepspeed_config_path
-from long1k.train.data import IGNORE_INDEX, PaddingCollator, TokenizedData, pack, tokenize_with_labels
+from long1k.train.data import IGNORE_INDEX, tokenize_with_labels
 from long1k.train.model import SHAPES, build_random_model
-from long1k.train.preflight import plan_memory
+from long1k.train.preflight import Setting, fitting_settings, gpu_refusal, plan_memory
 
 MESSAGES = [
     {"role": "system", "content": "S"},
@@ -36,63 +37,124 @@ def test_loss_positions_token_by_token(tokenizer):
     assert all(label in (IGNORE_INDEX, token) for token, label in zip(ids, labels, strict=True))
 
 
+def collate(examples, pad_token_id: int, padding_free: bool = False) -> dict:
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    return DataCollatorForLanguageModeling(pad_token_id=pad_token_id, padding_free=padding_free)(examples)
+
+
 def test_pad_token_is_never_im_end(tokenizer):
     config = SFTConfig(output_dir="unused", model_name_or_path="tiny-qwen2", deepspeed="", bf16=False)
     loaded = train_run.load_tokenizer_for(config)
     assert loaded.pad_token_id != loaded.convert_tokens_to_ids("<|im_end|>")
-    batch = PaddingCollator(loaded.pad_token_id)([{"input_ids": [5, 6, 7], "labels": [5, 6, 7]},
-                                                   {"input_ids": [8], "labels": [IGNORE_INDEX]}])
+    batch = collate([{"input_ids": [5, 6, 7], "labels": [5, 6, 7]}, {"input_ids": [8], "labels": [IGNORE_INDEX]}],
+                    loaded.pad_token_id)
     assert batch["input_ids"][1].tolist() == [8, loaded.pad_token_id, loaded.pad_token_id]
     assert batch["labels"][1].tolist() == [IGNORE_INDEX] * 3
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
 
 
-def test_packed_rows_give_the_same_loss_as_separate_rows(tokenizer):
-    model = build_random_model("tiny-qwen2", seed=1, attn_implementation="sdpa").eval()
+def chat_rows(tokenizer) -> list[tuple[list[int], list[int]]]:
     rows = []
     for question, answer in (("1+1?", "2"), ("Name a colour.", "Blue, like the sky."), ("3*3?", "9")):
         messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         rows.append(tokenize_with_labels(tokenizer, tokenizer.apply_chat_template(messages, tokenize=False)))
-    data = TokenizedData([r[0] for r in rows], [r[1] for r in rows], "test", 3, 0, 0)
-    (ids,), (labels,), (positions,) = pack(data, block_size=10_000)
+    return rows
 
-    def summed_loss(input_ids, target, position_ids=None) -> float:
+
+def test_packed_rows_give_the_same_loss_as_separate_rows(tokenizer):
+    """TRL's padding-free batch (what --packing trains on) under SDPA: the rows do not see each other."""
+    model = build_random_model("tiny-qwen2", seed=1, attn_implementation="sdpa").eval()
+    rows = chat_rows(tokenizer)
+    packed = collate([{"input_ids": i, "labels": t} for i, t in rows], 0, padding_free=True)
+
+    def summed_loss(input_ids, target, **extra) -> float:
         with torch.no_grad():
             # use_cache=False as in training: with a cache the packed rows would not be told apart
-            logits = model(input_ids=torch.tensor([input_ids]), use_cache=False,
-                           position_ids=None if position_ids is None else torch.tensor([position_ids])).logits
-        shifted = torch.tensor(target[1:])
+            logits = model(input_ids=torch.as_tensor(input_ids).reshape(1, -1), use_cache=False, **extra).logits
+        shifted = torch.as_tensor(target).reshape(-1)[1:]
         return torch.nn.functional.cross_entropy(logits[0, :-1], shifted, ignore_index=IGNORE_INDEX,
                                                  reduction="sum").item()
 
     separate = sum(summed_loss(i, t) for i, t in rows)
-    packed = summed_loss(ids, labels, positions)
-    leaking = summed_loss(ids, labels)  # without position ids the rows attend to each other
-    assert abs(packed - separate) < 1e-3
+    together = summed_loss(packed["input_ids"], packed["labels"],
+                           **{k: v for k, v in packed.items() if k not in ("input_ids", "labels")})
+    leaking = summed_loss(packed["input_ids"], packed["labels"])  # without position ids the rows see each other
+    assert packed["labels"][0, len(rows[0][0])] == IGNORE_INDEX  # a row's first token is not learned from the last
+    assert abs(together - separate) < 1e-3
     assert abs(leaking - separate) > 1e-2  # small for a random tiny model, but far above float noise
 
 
-def test_pack_respects_the_block_size():
-    data = TokenizedData([[1] * 5, [2] * 4, [3] * 6, [4] * 2], [[1] * 5, [2] * 4, [3] * 6, [4] * 2], "t", 4, 0, 0)
-    ids, labels, positions = pack(data, block_size=10)
-    assert [len(x) for x in ids] == [9, 8]
-    assert positions[0] == list(range(5)) + list(range(4))
-    assert labels[0][5] == IGNORE_INDEX and labels[0][0] == IGNORE_INDEX
+def test_packing_keeps_every_row_whole_within_the_block():
+    from datasets import Dataset
+    from trl.data_utils import pack_dataset
+
+    lengths = [5, 4, 6, 2]
+    rows = Dataset.from_dict({"input_ids": [[n] * n for n in lengths], "labels": [[n] * n for n in lengths]})
+    packed = pack_dataset(rows, 10, "bfd")
+    assert all(sum(seq) <= 10 for seq in packed["seq_lengths"])
+    assert sorted(n for seq in packed["seq_lengths"] for n in seq) == sorted(lengths)
+    assert sum(len(ids) for ids in packed["input_ids"]) == sum(lengths)
+
+
+def test_chunked_loss_and_gradients_equal_the_full_logits_loss(tokenizer):
+    """TRL's fused LM head (the SFTTrainer's loss) against the model's own loss over the full logits."""
+    from trl.trainer.utils import add_fused_lm_head
+
+    rows = chat_rows(tokenizer)
+    batch = collate([{"input_ids": i, "labels": t} for i, t in rows], tokenizer.pad_token_id or 0)
+    full, fused = (build_random_model("tiny-qwen2", seed=3, attn_implementation="sdpa") for _ in range(2))
+    add_fused_lm_head(fused)
+    full_loss = full(**batch, use_cache=False).loss
+    fused_loss = fused(**batch, use_cache=False, fused_lm_head=True).loss
+    full_loss.backward()
+    fused_loss.backward()
+    assert fused_loss.item() == pytest.approx(full_loss.item(), rel=1e-5)
+    for (name, a), (_, b) in zip(full.named_parameters(), fused.named_parameters(), strict=True):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-6), name
 
 
 def test_preflight_matches_the_reference_arithmetic():
     shape = SHAPES["qwen2.5-32b"]
     assert shape.num_parameters() == pytest.approx(32.76e9, rel=1e-3)
-    plain = plan_memory(shape, 8, 8, 32768, str(deepspeed_config_path("z3")))
-    assert plain.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(65.5, rel=0.01)  # 16 bytes x 32.76B / 8
-    assert plain.gpu_logits_gb * 1024**3 / 1e9 == pytest.approx(2 * 19.9, rel=0.01)  # fp32 logits + gradient
-    assert plain.host_pinned_per_node_gb == 0
-    offload = plan_memory(shape, 8, 8, 32768, str(deepspeed_config_path("z3_offload")), liger=True)
+    z3, offload = (str(deepspeed_config_path(name)) for name in ("z3", "z3_offload"))
+    full = plan_memory(shape, Setting(8, 8, 32768, z3, loss="full"))
+    assert full.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(65.5, rel=0.01)  # 16 bytes x 32.76B / 8
+    assert full.gpu_loss_gb * 1024**3 / 1e9 == pytest.approx(2 * 19.9, rel=0.01)  # fp32 logits + gradient
+    assert full.host_pinned_per_node_gb == 0
+    chunked = plan_memory(shape, Setting(8, 8, 32768, offload))
     # Offloaded: bf16 gradient shard (2 x 32.76B / 8) + at most 5e8 live bf16 weights stay on the GPU.
-    assert offload.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(8.19 + 1.0, rel=0.01)
-    assert offload.gpu_logits_gb == 0
+    assert chunked.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(8.19 + 1.0, rel=0.01)
+    # TRL's tile (4096 x 32768 bf16), the gathered head in bf16 and its fp32 gradient, the hidden states
+    head = 152064 * 5120
+    expected = 4096 * 32768 * 2 + head * 6 + 32768 * 5120 * 6
+    assert chunked.gpu_loss_gb * 1024**3 == pytest.approx(expected)
     # Pinned host memory per node: bf16 weights 2 + fp32 master and moments 12 + fp32 gradients 4 bytes/param.
-    assert offload.host_pinned_per_node_gb * 1024**3 / 1e9 == pytest.approx(32.76 * (2 + 12 + 4), rel=0.01)
+    assert chunked.host_pinned_per_node_gb * 1024**3 / 1e9 == pytest.approx(32.76 * (2 + 12 + 4), rel=0.01)
+
+
+@pytest.mark.parametrize("recipe", ["long1k_launch", "long1k_released"])
+def test_the_published_recipes_fit_8_gpus_of_80_gb(recipe):
+    import yaml
+    from conftest import REPO
+
+    values = yaml.safe_load((REPO / "train" / "recipes" / f"{recipe}.yaml").read_text())
+    setting = Setting(8, 8, values["block_size"] * values["per_device_train_batch_size"],
+                      str(deepspeed_config_path(values["deepspeed"])), values["gradient_checkpointing"])
+    assert plan_memory(SHAPES["qwen2.5-32b"], setting).gpu_total_gb <= 70
+    assert plan_memory(SHAPES["qwen2.5-32b"], Setting(**{**vars(setting), "loss": "full"})).gpu_total_gb > 80
+
+
+def test_a_plan_that_does_not_fit_names_what_would():
+    shape, z3 = SHAPES["qwen2.5-32b"], str(deepspeed_config_path("z3"))
+    setting = Setting(8, 8, 32768, z3)
+    suggestions = fitting_settings(shape, setting, 80.0, 1, str(deepspeed_config_path("z3_offload")))
+    assert suggestions[0] == "--deepspeed z3_offload" and any(s.startswith("NNODES=") for s in suggestions)
+    line = gpu_refusal(plan_memory(shape, setting), ("NVIDIA H100 80GB HBM3", 80.0), suggestions)
+    assert line.startswith("preflight: about ") and "NVIDIA H100" in line and line.endswith("--force to go on anyway")
+    assert "\n" not in line
+    assert gpu_refusal(plan_memory(shape, Setting(8, 8, 32768, str(deepspeed_config_path("z3_offload")))),
+                       ("H100", 80.0), []) is None
 
 
 # ------------------------------------------------------------------ errors before any model is loaded
@@ -142,7 +204,7 @@ def test_output_folder_holding_another_run(tmp_path, no_model_load):
     with pytest.raises(Long1kError, match="holds another run; pass --resume"):
         train_run.train(make_config(tmp_path, dataset=str(tmp_path)))
     (tmp_path / "run" / "run_config.json").write_text(json.dumps({"arguments": {
-        "model_name_or_path": "qwen2.5-0.5b", "dataset": str(tmp_path), "block_size": 32768, "packing": False,
-        "seed": 42}}))
+        "model_name_or_path": "qwen2.5-0.5b", "tokenizer_name": None, "dataset": str(tmp_path), "block_size": 32768,
+        "packing": False, "loss_on": "assistant", "seed": 42}}))
     with pytest.raises(Long1kError, match=r"different \['model_name_or_path'\]"):
         train_run.train(make_config(tmp_path, dataset=str(tmp_path), resume=True))
