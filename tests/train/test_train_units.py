@@ -208,3 +208,65 @@ def test_output_folder_holding_another_run(tmp_path, no_model_load):
         "packing": False, "loss_on": "assistant", "seed": 42}}))
     with pytest.raises(Long1kError, match=r"different \['model_name_or_path'\]"):
         train_run.train(make_config(tmp_path, dataset=str(tmp_path), resume=True))
+
+
+@pytest.fixture
+def one_row_dataset(tmp_path) -> str:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "rows.jsonl").write_text(json.dumps({"messages": MESSAGES}) + "\n")
+    return str(tmp_path / "d")
+
+
+def test_resume_refuses_another_loss_mask_or_tokenizer(tmp_path, one_row_dataset, no_model_load):
+    """The same arguments but other labels (a changed chat template or loss rule) or another tokenizer."""
+    (tmp_path / "run" / "checkpoint-2").mkdir(parents=True)
+    config = make_config(tmp_path, dataset=one_row_dataset, resume=True)
+    arguments = {key: getattr(config, key) for key in train_run.IDENTITY_KEYS}
+    tokenizer = train_run.load_tokenizer_for(config)
+    data = train_run.tokenize_dataset(train_run.load_rows(one_row_dataset), tokenizer, 32768, one_row_dataset)
+    identity = train_run.data_identity(data, tokenizer)
+    for changed, named in (("labels_sha256", "labels"), ("tokenizer_sha256", "tokenizer")):
+        record = {"arguments": arguments, "data": {**identity, changed: "0" * 64}}
+        (tmp_path / "run" / "run_config.json").write_text(json.dumps(record))
+        with pytest.raises(Long1kError, match=f"trained with other {named} "):
+            train_run.train(make_config(tmp_path, dataset=one_row_dataset, resume=True))
+    record = {"arguments": {**arguments, "loss_on": "all"}, "data": identity}
+    (tmp_path / "run" / "run_config.json").write_text(json.dumps(record))
+    with pytest.raises(Long1kError, match=r"different \['loss_on'\]"):
+        train_run.train(make_config(tmp_path, dataset=one_row_dataset, resume=True))
+    (tmp_path / "run" / "run_config.json").write_text(json.dumps({"arguments": arguments, "data": identity}))
+    with pytest.raises(AssertionError, match="the model was loaded"):  # the same run: on to the model
+        train_run.train(make_config(tmp_path, dataset=one_row_dataset, resume=True))
+
+
+def test_the_loss_mask_digest_sees_the_loss_rule(tmp_path, one_row_dataset):
+    tokenizer = train_run.load_tokenizer_for(make_config(tmp_path))
+    rows = train_run.load_rows(one_row_dataset)
+    digests = {rule: train_run.tokenize_dataset(rows, tokenizer, 32768, "d", rule).digests()
+               for rule in ("assistant", "assistant_without_end", "all")}
+    assert len({d["labels_sha256"] for d in digests.values()}) == 3
+    assert len({d["token_ids_sha256"] for d in digests.values()}) == 1
+
+
+def test_preflight_stops_before_the_model_loads_and_force_goes_on(tmp_path, one_row_dataset, no_model_load, capsys):
+    with pytest.raises(Long1kError) as refused:
+        train_run.train(make_config(tmp_path, dataset=one_row_dataset, preflight="refuse", gpu_memory_gb=0.5))
+    line = str(refused.value)
+    assert line.startswith("preflight: about ") and "0.5 GiB" in line and line.endswith("--force to go on anyway")
+    assert "\n" not in line
+    with pytest.raises(AssertionError, match="the model was loaded"):
+        train_run.train(make_config(tmp_path, dataset=one_row_dataset, preflight="refuse", gpu_memory_gb=0.5,
+                                    force=True, output_dir=str(tmp_path / "forced")))
+    assert "going on (--force" in capsys.readouterr().out
+
+
+def test_on_cpu_the_preflight_does_not_stop(tmp_path, one_row_dataset, no_model_load, monkeypatch):
+    monkeypatch.setattr(train_run.preflight, "visible_gpu", lambda: None)
+    with pytest.raises(AssertionError, match="the model was loaded"):
+        train_run.train(make_config(tmp_path, dataset=one_row_dataset, preflight="refuse",
+                                    model_name_or_path="qwen2.5-32b"))
+
+
+def test_max_length_is_refused_for_block_size(tmp_path):
+    with pytest.raises(Long1kError, match="--max_length truncates rows: use --block_size"):
+        make_config(tmp_path, max_length=512)
