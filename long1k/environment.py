@@ -6,7 +6,7 @@ import contextlib
 import importlib.metadata
 import sys
 
-PACKAGES = ("torch", "transformers", "datasets", "tokenizers", "accelerate", "deepspeed", "vllm", "flash-attn",
+PACKAGES = ("torch", "transformers", "trl", "datasets", "tokenizers", "accelerate", "deepspeed", "vllm", "flash-attn",
             "liger-kernel", "math-verify")
 
 

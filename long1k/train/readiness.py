@@ -23,7 +23,7 @@ from long1k.train import preflight
 from long1k.train.preflight import MemoryPlan, Setting, plan_memory
 
 # Import names of the distributions that matter on a GPU node (vllm only for predictions).
-IMPORT_NAMES = {"torch": "torch", "transformers": "transformers", "accelerate": "accelerate",
+IMPORT_NAMES = {"torch": "torch", "transformers": "transformers", "trl": "trl", "accelerate": "accelerate",
                 "deepspeed": "deepspeed", "vllm": "vllm", "flash-attn": "flash_attn",
                 "liger-kernel": "liger_kernel", "math-verify": "math_verify"}
 

@@ -74,6 +74,21 @@ def test_loss_falls_on_the_repeated_batches(full_run):
     assert (full_run / "loss.png").is_file() and (full_run / "loss_history.csv").is_file()
 
 
+def test_trl_chunked_loss_under_zero3_equals_the_full_logits_loss(full_run, data, tmp_path):
+    """tiny_cpu.yaml trains with TRL's chunked LM head (its weight gathered under ZeRO-3 across the 2 ranks); the
+    same 8 steps with the full fp32 logits log the same losses and gradient norms."""
+    out = tmp_path / "full_logits"
+    result = sft(data, out, "--lm_head_loss", "full")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    chunked, full = log_history(full_run), log_history(out)
+    assert sorted(chunked) == sorted(full) == list(range(1, STEPS + 1))
+    for step in chunked:
+        assert chunked[step]["loss"] == pytest.approx(full[step]["loss"], rel=1e-4)
+        assert chunked[step]["grad_norm"] == pytest.approx(full[step]["grad_norm"], rel=1e-3)
+    assert "loss: chunked LM head" in (full_run / "train-node0.log").read_text()
+    assert "loss: full LM head" in (out / "train-node0.log").read_text()
+
+
 def test_run_config_records_the_run(full_run, data):
     record = json.loads((full_run / "run_config.json").read_text())
     assert record["world_size"] == 2
@@ -82,7 +97,9 @@ def test_run_config_records_the_run(full_run, data):
     assert record["data"]["rows_read"] == 8
     assert record["data"]["dropped_over_block_size"] >= 1  # the s1.1 rows are longer than 1024 tokens
     assert record["data"]["rows_used"] + record["data"]["dropped_over_block_size"] == 8
-    assert record["versions"]["deepspeed"] and record["data"]["manifest_sha256"]
+    assert record["versions"]["deepspeed"] and record["versions"]["trl"] and record["data"]["manifest_sha256"]
+    assert {"token_ids_sha256", "labels_sha256", "tokenizer_sha256"} <= set(record["data"])
+    assert record["preflight"]["loss"] == "chunked" and record["preflight"]["gpu_total_gb"] > 0
     log = (full_run / "train-node0.log").read_text()
     assert "dropped (longer than --block_size 1024)" in log
 
