@@ -227,6 +227,8 @@ class BenchTrainOptions:
     project_only: bool = field(default=False, metadata={"help": "print only the paper-scale projection"})
     trainers: bool | None = field(default=None, metadata={
         "help": "also the whole trainer stack, before and after TRL, side by side (default: on CPU)"})
+    trainer_steps: int = field(default=100, metadata={"help": "measured optimizer steps per trainer and round"})
+    trainer_rounds: int = field(default=3, metadata={"help": "rounds of the trainers, in rotating order (median)"})
 
 
 def main() -> None:
@@ -256,17 +258,24 @@ def main() -> None:
                       f", peak {result['peak_gb']:.2f} GB", flush=True)
         write_results(rows, Path(args.out))
         if args.trainers if args.trainers is not None else device == "cpu":
-            compare_trainers(shape, blocks, rows_per_batch, args.steps, Path(args.out))
+            compare_trainers(shape, blocks, rows_per_batch, args.trainer_steps, Path(args.out),
+                                 args.trainer_rounds)
     print_projection(args.data)
 
 
-def compare_trainers(shape: str, blocks: list[int], rows_per_batch: int, steps: int, out: Path) -> None:
+def compare_trainers(shape: str, blocks: list[int], rows_per_batch: int, steps: int, out: Path,
+                     rounds: int = 3) -> None:
+    """Each trainer `rounds` times, in a rotating order (the first runs of a process are slower): the median."""
     records = []
     for block in blocks:
-        for kind in TRAINERS:
-            result = measure_trainer(shape, block, kind, steps, rows_per_batch, out)
-            records.append({"shape": shape, "block": block, "trainer": kind, **result})
-            print(f"{kind:>20} @ {block}: {result['tokens_per_s']:,.0f} tok/s", flush=True)
+        results: dict[str, list[dict]] = {kind: [] for kind in TRAINERS}
+        for round_index in range(rounds):
+            for kind in TRAINERS[round_index % 3:] + TRAINERS[:round_index % 3]:
+                results[kind].append(measure_trainer(shape, block, kind, steps, rows_per_batch, out))
+        for kind, runs in results.items():
+            median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+            records.append({"shape": shape, "block": block, "trainer": kind, **median, "rounds": rounds})
+            print(f"{kind:>20} @ {block}: {median['tokens_per_s']:,.0f} tok/s (median of {rounds})", flush=True)
     before = {r["block"]: r["tokens_per_s"] for r in records if r["trainer"] == TRAINERS[0]}
     for record in records:
         record["x_before"] = record["tokens_per_s"] / before[record["block"]]
