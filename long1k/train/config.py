@@ -79,7 +79,7 @@ class SFTConfig(TRLSFTConfig):
     logging_steps: float = field(default=1, metadata=_help("log every N steps"))
     save_steps: float = field(default=62, metadata=_help("checkpoint every N steps (launch script: 62)"))
     save_total_limit: int | None = field(default=3, metadata=_help("keep at most N checkpoints"))
-    remove_unused_columns: bool = field(default=False, metadata=_help("keep position_ids for packing"))
+    remove_unused_columns: bool = field(default=False, metadata=_help("keep the dataset's columns (input_ids, labels)"))
     deepspeed: str | None = field(default="z3_offload", metadata=_help(
         "DeepSpeed config: z3_offload (the paper's: ZeRO-3, parameters and optimizer on the CPU), z3 (no offload), "
         "a JSON file, or '' for none"))
@@ -106,15 +106,33 @@ class SFTConfig(TRLSFTConfig):
             raise Long1kError(f"--preflight must be warn, refuse or off, not {self.preflight!r}")
         if self.block_size < 1:
             raise Long1kError("--block_size must be positive")
-        if self.max_length is not None:
+        if self.max_length not in (None, self.block_size):
             raise Long1kError("--max_length truncates rows: use --block_size, which drops longer rows and counts them")
         self.max_length = self.block_size
+        self.refuse_trl_options_that_bypass_the_labels()
         from accelerate import PartialState
 
         if PartialState._shared_state and self.accelerator_config is None:
             # Keep the distributed state set up before the config (see run.init_cpu_distributed).
             self.accelerator_config = {"use_configured_state": True}
         super().__post_init__()
+
+    def refuse_trl_options_that_bypass_the_labels(self) -> None:
+        """TRL options that would change which tokens carry loss, truncate or join rows, or apply to one LM-head
+        loss only: the labels come from --loss_on and the tokenizer's template, rows are whole."""
+        refused = [
+            (self.packing_strategy != "bfd", f"--packing_strategy {self.packing_strategy} cuts rows or lets them "
+             "attend to each other: --packing uses bfd, which keeps every row whole"),
+            (self.padding_free and not self.packing, "--padding_free without --packing: use --packing true"),
+            (self.assistant_only_loss or self.completion_only_loss is not None,
+             "--assistant_only_loss / --completion_only_loss: the tokens carrying loss are chosen by --loss_on"),
+            (self.chat_template_path is not None, "--chat_template_path: the labels are computed with the "
+             "tokenizer's own template; give a --tokenizer_name whose template you want"),
+            (self.loss_type != "nll" and self.resolved_lm_head_loss == "full",
+             f"--loss_type {self.loss_type} needs --lm_head_loss chunked (the full-logits loss is plain NLL)"),
+        ]
+        for problem in (message for is_set, message in refused if is_set):
+            raise Long1kError(problem)
 
     @property
     def resolved_lm_head_loss(self) -> str:

@@ -107,7 +107,7 @@ class TokenizedData:
 
 
 def _sha256(value) -> str:
-    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()  # json's default separators, as runs recorded
 
 
 def tokenizer_sha256(tokenizer) -> str:

@@ -95,6 +95,13 @@ def shape_for(model_name_or_path: str) -> ModelShape:
         raise Long1kError(f"cannot read the config of {model_name_or_path!r}: {err}") from None
 
 
+def resolve_attention(requested: str, flash_installed: bool, cuda: bool) -> str:
+    """What --attn_implementation auto means: flash-attention 2 when installed on GPUs, else SDPA."""
+    if requested != "auto":
+        return requested
+    return "flash_attention_2" if flash_installed and cuda else "sdpa"
+
+
 def default_tokenizer_for(model_name: str) -> str:
     return SHAPES[model_name].tokenizer if model_name in SHAPES else model_name
 

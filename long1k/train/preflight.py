@@ -26,7 +26,7 @@ OVERHEAD_GB = 2.0
 LOSS_TILE_TOKENS, LOSS_TILE_VOCAB = 4096, 32768
 """TRL's chunked log-prob tile (trl/kernels/chunked_logprob.py TOKEN_CHUNK_SIZE, trainer/utils.py chunk size)."""
 LIVE_PARAMETERS = 5e8
-"""DeepSpeed's stage3_max_live_parameters default: bf16 weights gathered at once under parameter offload."""
+"""The shipped configs' stage3_max_live_parameters: bf16 weights gathered at once under parameter offload."""
 LOSSES = ("chunked", "full")
 
 
@@ -41,6 +41,20 @@ class Setting:
     deepspeed: str | dict | None
     gradient_checkpointing: bool = True
     loss: str = "chunked"
+    mask_width: int = 0
+    """Keys per query of a materialised attention mask (SDPA with packed or padded rows: the packed length, or
+    the padded row's); 0 when none is built (flash-attention, or one unpadded row)."""
+
+
+def training_setting(world_size: int, ranks_per_node: int, longest_row: int, block_size: int, micro_batch: int,
+                     packing: bool, attention: str, deepspeed, gradient_checkpointing: bool, loss: str) -> Setting:
+    """The largest micro-batch of a run: packed, `micro_batch` blocks joined into one row (TRL's padding-free
+    collator); else the longest row padded across the batch. SDPA and eager build a boolean mask for packed
+    or padded rows; flash-attention builds none."""
+    tokens = (block_size if packing else longest_row) * micro_batch
+    builds_mask = attention != "flash_attention_2" and (packing or micro_batch > 1)
+    width = (tokens if packing else longest_row) if builds_mask else 0
+    return Setting(world_size, ranks_per_node, tokens, deepspeed, gradient_checkpointing, loss, width)
 
 
 @dataclass
@@ -97,9 +111,9 @@ def loss_bytes(shape: ModelShape, tokens: int, loss: str) -> float:
         return tokens * shape.vocab_size * 4 * 2  # fp32 logits and their gradient
     head = shape.vocab_size * shape.hidden_size
     tile = min(tokens, LOSS_TILE_TOKENS) * min(shape.vocab_size, LOSS_TILE_VOCAB) * 2
-    # the gathered bf16 head, its fp32 gradient accumulator, the fp32 gradient of the hidden states and the
-    # saved bf16 hidden states
-    return tile + head * (2 + 4) + tokens * shape.hidden_size * (4 + 2)
+    # the gathered bf16 head, its fp32 gradient accumulator and that gradient's bf16 copy (both live at the end
+    # of the backward), the fp32 gradient of the hidden states and the saved bf16 hidden states
+    return tile + head * (2 + 4 + 2) + tokens * shape.hidden_size * (4 + 2)
 
 
 def plan_memory(shape: ModelShape, setting: Setting) -> MemoryPlan:
@@ -114,7 +128,8 @@ def plan_memory(shape: ModelShape, setting: Setting) -> MemoryPlan:
     host = 0.0
     if offload_param:
         host += weights
-        weights = LIVE_PARAMETERS * 2
+        # a parameter is gathered whole, however large: the embedding (vocabulary x hidden) can exceed the cap
+        weights = max(LIVE_PARAMETERS, shape.vocab_size * shape.hidden_size) * 2
     if offload_optimizer:
         host += optimizer + 2 * grads  # fp32 master + moments, fp32 gradient copy
         optimizer = 0.0
@@ -125,6 +140,7 @@ def plan_memory(shape: ModelShape, setting: Setting) -> MemoryPlan:
         activations = layers * tokens * h * 2 + layer_working_set
     else:
         activations = layers * layer_working_set
+    activations += tokens * setting.mask_width  # one boolean per query and key
     return MemoryPlan(p, setting, (weights + grads + optimizer) / GB, activations / GB,
                       loss_bytes(shape, tokens, setting.loss) / GB, host * setting.ranks_per_node / GB)
 
@@ -134,23 +150,31 @@ def fitting_settings(shape: ModelShape, setting: Setting, gpu_gb: float, micro_b
     """Single changes that bring the per-rank estimate under gpu_gb, as flags or environment a user sets."""
     fits = lambda changed: plan_memory(shape, changed).gpu_total_gb <= gpu_gb  # noqa: E731
     found = []
+    if setting.loss == "full" and fits(replace(setting, loss="chunked")):
+        found.append("--lm_head_loss chunked")
     stage, offload_param, offload_optimizer = zero_settings(setting.deepspeed)
     if not (offload_param and offload_optimizer) and fits(replace(setting, deepspeed=offload_config)):
         found.append("--deepspeed z3_offload")
     if not setting.gradient_checkpointing and fits(replace(setting, gradient_checkpointing=True)):
         found.append("--gradient_checkpointing true")
     tokens = setting.tokens
-    while tokens > 256 and not fits(replace(setting, tokens=tokens)):
+    while tokens > 256 and not fits(shorter(setting, tokens)):
         tokens //= 2
-    if tokens < setting.tokens and fits(replace(setting, tokens=tokens)):
+    if tokens < setting.tokens and fits(shorter(setting, tokens)):
         found.append(f"--block_size {tokens // micro_batch} (longer rows are dropped)")
     if stage >= 1:
-        for nodes in (2, 4, 8, 16):
-            world = setting.world_size * nodes
-            if fits(replace(setting, world_size=world)):
-                found.append(f"NNODES={nodes} ({world} ranks)")
+        nodes = max(1, setting.world_size // setting.ranks_per_node)
+        for factor in (2, 4, 8):
+            if fits(replace(setting, world_size=setting.world_size * factor)):
+                found.append(f"NNODES={nodes * factor} ({setting.world_size * factor} ranks)")
                 break
     return found
+
+
+def shorter(setting: Setting, tokens: int) -> Setting:
+    """The setting with micro-batches of `tokens` tokens (and a mask shortened alike)."""
+    width = setting.mask_width * tokens // setting.tokens if setting.mask_width else 0
+    return replace(setting, tokens=tokens, mask_width=width)
 
 
 def host_memory_gb() -> float | None:

@@ -20,7 +20,7 @@ from long1k.configs import load_yaml_recipe
 from long1k.environment import library_versions
 from long1k.reporting import markdown_table
 from long1k.train import preflight
-from long1k.train.preflight import MemoryPlan, Setting, plan_memory
+from long1k.train.preflight import MemoryPlan, plan_memory, training_setting
 
 # Import names of the distributions that matter on a GPU node (vllm only for predictions).
 IMPORT_NAMES = {"torch": "torch", "transformers": "transformers", "trl": "trl", "accelerate": "accelerate",
@@ -67,13 +67,10 @@ def recipe_values(path: str | None) -> dict:
 def training_plan(machine: Machine, recipe: dict) -> tuple[list[tuple[str, str]], list[str]]:
     """(what the recipe will use, problems that would stop or slow the run)."""
     plan, problems = [], []
-    attention = recipe["attn_implementation"]
-    if attention == "auto":
-        attention = "flash_attention_2" if machine.gpus and machine.has("flash-attn") else "sdpa"
-        attention += " (auto)"
-    elif attention == "flash_attention_2" and not machine.has("flash-attn"):
+    chosen = attention(machine, recipe)
+    if recipe["attn_implementation"] == "flash_attention_2" and not machine.has("flash-attn"):
         problems.append("attn_implementation flash_attention_2, but flash-attn is not installed")
-    plan.append(("attention", attention))
+    plan.append(("attention", chosen + (" (auto)" if recipe["attn_implementation"] == "auto" else "")))
     plan.append(("LM-head loss", f"{lm_head_loss(machine, recipe)} (lm_head_loss: {recipe['lm_head_loss']})"))
     liger = bool(recipe.get("use_liger_kernel"))
     plan.append(("Liger layer kernels", "on" if liger else "off"))
@@ -93,6 +90,12 @@ def training_plan(machine: Machine, recipe: dict) -> tuple[list[tuple[str, str]]
     for key in ("model_name_or_path", "block_size", "packing", "gradient_checkpointing", "loss_on"):
         plan.append((key, str(recipe.get(key))))
     return plan, problems
+
+
+def attention(machine: Machine, recipe: dict) -> str:
+    from long1k.train.model import resolve_attention
+
+    return resolve_attention(recipe["attn_implementation"], machine.has("flash-attn"), bool(machine.gpus))
 
 
 def ranks_per_node() -> int:
@@ -124,11 +127,11 @@ def memory_plan(machine: Machine, recipe: dict) -> tuple[MemoryPlan, str]:
     from long1k.train.model import shape_for
 
     longest, origin = longest_row(recipe)
-    tokens = recipe["block_size"] if recipe.get("packing") else longest * recipe["per_device_train_batch_size"]
     deepspeed = str(deepspeed_config_path(recipe["deepspeed"])) if recipe.get("deepspeed") else None
     ranks = ranks_per_node()
-    setting = Setting(ranks, ranks, tokens, deepspeed, bool(recipe.get("gradient_checkpointing")),
-                      lm_head_loss(machine, recipe))
+    setting = training_setting(ranks, ranks, longest, recipe["block_size"], recipe["per_device_train_batch_size"],
+                               bool(recipe.get("packing")), attention(machine, recipe), deepspeed,
+                               bool(recipe.get("gradient_checkpointing")), lm_head_loss(machine, recipe))
     return plan_memory(shape_for(recipe["model_name_or_path"]), setting), origin
 
 

@@ -17,11 +17,11 @@ from long1k.formats import TRAINING_RECORD, dataset_format
 from long1k.train import preflight
 from long1k.train.config import SFTConfig, deepspeed_config_path
 from long1k.train.data import TokenizedData, assistant_markers, load_rows, tokenize_dataset, tokenizer_sha256
-from long1k.train.model import SHAPES, build_random_model, default_tokenizer_for, shape_for
+from long1k.train.model import SHAPES, build_random_model, default_tokenizer_for, resolve_attention, shape_for
 
 RUN_CONFIG = "run_config.json"
 FINAL_DIR = "final"
-IDENTITY_KEYS = ("model_name_or_path", "tokenizer_name", "dataset", "block_size", "packing", "loss_on", "seed")
+IDENTITY_KEYS = ("model_name_or_path", "dataset", "block_size", "packing", "loss_on", "seed")
 """The arguments that make a run what it is: --resume refuses a folder whose run differs in any."""
 DATA_IDENTITY_KEYS = ("token_ids_sha256", "labels_sha256", "tokenizer_sha256")
 """And what the data became: the token ids, the loss mask and the tokenizer."""
@@ -64,8 +64,8 @@ def check_output_dir(config: SFTConfig) -> str | None:
                               "another --output_dir")
         return None
     if previous.is_file():
-        earlier = json.loads(previous.read_text())["arguments"]
-        changed = [k for k in IDENTITY_KEYS if earlier.get(k) != getattr(config, k)]
+        earlier = json.loads(previous.read_text()).get("arguments", {})
+        changed = [k for k in IDENTITY_KEYS if k in earlier and earlier[k] != getattr(config, k)]
         if changed:
             raise Long1kError(f"{output_dir}: holds a run with different {changed}; --resume continues only "
                               "the same run")
@@ -84,8 +84,11 @@ def check_same_data(config: SFTConfig, identity: dict[str, str]) -> None:
     previous = Path(config.output_dir) / RUN_CONFIG
     if not config.resume or not previous.is_file():
         return
-    earlier = json.loads(previous.read_text())["data"]
-    changed = [k.removesuffix("_sha256") for k in DATA_IDENTITY_KEYS if earlier.get(k) != identity[k]]
+    earlier = json.loads(previous.read_text()).get("data", {})
+    unrecorded = [k.removesuffix("_sha256") for k in DATA_IDENTITY_KEYS if k not in earlier]
+    if unrecorded:  # a run started by an earlier version of this project
+        say(f"--resume: {previous} does not record the {', '.join(unrecorded)} of its run; not compared")
+    changed = [k.removesuffix("_sha256") for k in DATA_IDENTITY_KEYS if k in earlier and earlier[k] != identity[k]]
     if changed:
         raise Long1kError(f"{config.output_dir}: its checkpoints were trained with other {', '.join(changed)} "
                           "(the data, the loss mask or the tokenizer changed); --resume continues only the same run")
@@ -104,16 +107,11 @@ def load_tokenizer_for(config: SFTConfig):
 
 
 def attention_implementation(requested: str) -> str:
-    if requested != "auto":
-        return requested
+    import importlib.util
+
     import torch
 
-    try:
-        import flash_attn  # noqa: F401
-
-        return "flash_attention_2" if torch.cuda.is_available() else "sdpa"
-    except ImportError:
-        return "sdpa"
+    return resolve_attention(requested, importlib.util.find_spec("flash_attn") is not None, torch.cuda.is_available())
 
 
 def load_model(config: SFTConfig):
@@ -137,14 +135,11 @@ def load_model(config: SFTConfig):
                           f"{err}{offline_hint(unreachable)}") from None
 
 
-def micro_batch_tokens(config: SFTConfig, longest_row: int) -> int:
-    """Tokens in the largest micro-batch: a packed block, or the longest row padded across the batch."""
-    return config.block_size if config.packing else longest_row * config.per_device_train_batch_size
-
-
-def memory_plan(config: SFTConfig, tokens: int, world: int, ranks_per_node: int) -> preflight.MemoryPlan:
-    setting = preflight.Setting(world, ranks_per_node, tokens, config.deepspeed, config.gradient_checkpointing,
-                                config.resolved_lm_head_loss)
+def memory_plan(config: SFTConfig, longest_row: int, world: int, ranks_per_node: int) -> preflight.MemoryPlan:
+    setting = preflight.training_setting(
+        world, ranks_per_node, longest_row, config.block_size, config.per_device_train_batch_size, config.packing,
+        attention_implementation(config.attn_implementation), config.deepspeed, config.gradient_checkpointing,
+        config.resolved_lm_head_loss)
     return preflight.plan_memory(shape_for(config.model_name_or_path), setting)
 
 
@@ -155,7 +150,7 @@ def run_preflight(config: SFTConfig, longest_row: int) -> preflight.MemoryPlan |
         return None
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
-    plan = memory_plan(config, micro_batch_tokens(config, longest_row), world, local)
+    plan = memory_plan(config, longest_row, world, local)
     say(plan.table())
     seen = preflight.visible_gpu()
     gpu = ("--gpu_memory_gb", config.gpu_memory_gb) if config.gpu_memory_gb else seen

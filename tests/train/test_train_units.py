@@ -123,11 +123,13 @@ def test_preflight_matches_the_reference_arithmetic():
     assert full.gpu_loss_gb * 1024**3 / 1e9 == pytest.approx(2 * 19.9, rel=0.01)  # fp32 logits + gradient
     assert full.host_pinned_per_node_gb == 0
     chunked = plan_memory(shape, Setting(8, 8, 32768, offload))
-    # Offloaded: bf16 gradient shard (2 x 32.76B / 8) + at most 5e8 live bf16 weights stay on the GPU.
-    assert chunked.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(8.19 + 1.0, rel=0.01)
-    # TRL's tile (4096 x 32768 bf16), the gathered head in bf16 and its fp32 gradient, the hidden states
+    # Offloaded: bf16 gradient shard (2 x 32.76B / 8) + the gathered bf16 weights: the live-parameter cap (5e8),
+    # or the largest parameter when it is larger (the 152064 x 5120 embedding)
     head = 152064 * 5120
-    expected = 4096 * 32768 * 2 + head * 6 + 32768 * 5120 * 6
+    assert chunked.gpu_states_gb * 1024**3 / 1e9 == pytest.approx(8.19 + 2 * head / 1e9, rel=0.01)
+    # TRL's tile (4096 x 32768 bf16), the gathered bf16 head, its fp32 gradient and that gradient's bf16 copy,
+    # the fp32 gradient and bf16 copy of the hidden states
+    expected = 4096 * 32768 * 2 + head * 8 + 32768 * 5120 * 6
     assert chunked.gpu_loss_gb * 1024**3 == pytest.approx(expected)
     # Pinned host memory per node: bf16 weights 2 + fp32 master and moments 12 + fp32 gradients 4 bytes/param.
     assert chunked.host_pinned_per_node_gb * 1024**3 / 1e9 == pytest.approx(32.76 * (2 + 12 + 4), rel=0.01)
@@ -143,6 +145,31 @@ def test_the_published_recipes_fit_8_gpus_of_80_gb(recipe):
                       str(deepspeed_config_path(values["deepspeed"])), values["gradient_checkpointing"])
     assert plan_memory(SHAPES["qwen2.5-32b"], setting).gpu_total_gb <= 70
     assert plan_memory(SHAPES["qwen2.5-32b"], Setting(**{**vars(setting), "loss": "full"})).gpu_total_gb > 80
+
+
+def test_packed_micro_batches_join_their_blocks_and_sdpa_adds_the_mask():
+    from long1k.train.preflight import training_setting
+
+    packed = training_setting(8, 8, 900, 4096, 2, True, "sdpa", None, True, "chunked")
+    assert (packed.tokens, packed.mask_width) == (8192, 8192)  # TRL's padding-free collator: one row of 2 blocks
+    flash = training_setting(8, 8, 900, 4096, 2, True, "flash_attention_2", None, True, "chunked")
+    assert (flash.tokens, flash.mask_width) == (8192, 0)
+    padded = training_setting(8, 8, 900, 4096, 2, False, "sdpa", None, True, "chunked")
+    assert (padded.tokens, padded.mask_width) == (1800, 900)
+    alone = training_setting(8, 8, 900, 4096, 1, False, "sdpa", None, True, "chunked")
+    assert (alone.tokens, alone.mask_width) == (900, 0)
+    shape = SHAPES["qwen2.5-0.5b"]
+    assert (plan_memory(shape, packed).gpu_activations_gb - plan_memory(shape, flash).gpu_activations_gb
+            == pytest.approx(8192 * 8192 / 1024**3))
+
+
+def test_the_full_logits_loss_is_named_first_and_nodes_count_from_the_current_ones():
+    shape, offload = SHAPES["qwen2.5-32b"], str(deepspeed_config_path("z3_offload"))
+    assert fitting_settings(shape, Setting(8, 8, 32768, offload, loss="full"), 80.0, 1, offload)[0] == \
+        "--lm_head_loss chunked"
+    z3 = str(deepspeed_config_path("z3"))
+    two_nodes = fitting_settings(shape, Setting(16, 8, 32768, z3), 60.0, 1, offload)
+    assert "NNODES=4 (32 ranks)" in two_nodes
 
 
 def test_a_plan_that_does_not_fit_names_what_would():
@@ -270,3 +297,36 @@ def test_on_cpu_the_preflight_does_not_stop(tmp_path, one_row_dataset, no_model_
 def test_max_length_is_refused_for_block_size(tmp_path):
     with pytest.raises(Long1kError, match="--max_length truncates rows: use --block_size"):
         make_config(tmp_path, max_length=512)
+    assert make_config(tmp_path, max_length=32768).max_length == 32768  # the same as --block_size: accepted
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ({"packing": True, "packing_strategy": "wrapped"}, "--packing_strategy wrapped cuts rows"),
+    ({"padding_free": True}, "--padding_free without --packing"),
+    ({"assistant_only_loss": True}, "chosen by --loss_on"),
+    ({"completion_only_loss": True}, "chosen by --loss_on"),
+    ({"chat_template_path": "t.jinja"}, "the labels are computed with the tokenizer's own template"),
+    ({"loss_type": "dft", "lm_head_loss": "full"}, "--loss_type dft needs --lm_head_loss chunked"),
+])
+def test_trl_options_that_would_bypass_the_labels_are_refused(tmp_path, option, message):
+    with pytest.raises(Long1kError, match=message):
+        make_config(tmp_path, **option)
+
+
+def test_resume_of_a_run_recorded_before_the_loss_mask_and_tokenizer_hashes(tmp_path, one_row_dataset, no_model_load,
+                                                                            capsys):
+    """An earlier version recorded fewer arguments and only the token ids' hash: the run resumes, with a note."""
+    import hashlib
+
+    (tmp_path / "run" / "checkpoint-2").mkdir(parents=True)
+    config = make_config(tmp_path, dataset=one_row_dataset, resume=True)
+    tokenizer = train_run.load_tokenizer_for(config)
+    data = train_run.tokenize_dataset(train_run.load_rows(one_row_dataset), tokenizer, 32768, one_row_dataset)
+    old_hash = hashlib.sha256(json.dumps(data.input_ids).encode()).hexdigest()  # as runs recorded it before
+    earlier_keys = ("model_name_or_path", "dataset", "block_size", "packing", "seed")
+    arguments = {key: getattr(config, key) for key in earlier_keys}
+    (tmp_path / "run" / "run_config.json").write_text(json.dumps({"arguments": arguments,
+                                                                  "data": {"token_ids_sha256": old_hash}}))
+    with pytest.raises(AssertionError, match="the model was loaded"):
+        train_run.train(config)
+    assert "does not record the labels, tokenizer of its run; not compared" in capsys.readouterr().out
