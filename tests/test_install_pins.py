@@ -29,13 +29,18 @@ def test_the_repository_pins_agree(project):
     assert check.consistency_problems(project) == []
 
 
-def test_a_shared_pin_that_differs_without_a_note_is_found(project, tmp_path):
+def problems_after_edit(project, tmp_path, file: str, old: str, new: str) -> list[str]:
+    """The consistency problems of the repository's pinned sets with one replacement in one file."""
     check = load_check()
     for name in check.PINNED_SETS:
         shutil.copy(REPO / name, tmp_path / name)
-    gpu = tmp_path / "requirements.txt"
-    gpu.write_text(gpu.read_text().replace("pandas==3.1.1", "pandas==3.0.0"))
-    problems = check.consistency_problems(project, tmp_path)
+    edited = tmp_path / file
+    edited.write_text(edited.read_text().replace(old, new))
+    return check.consistency_problems(project, tmp_path)
+
+
+def test_a_shared_pin_that_differs_without_a_note_is_found(project, tmp_path):
+    problems = problems_after_edit(project, tmp_path, "requirements.txt", "pandas==3.1.1", "pandas==3.0.0")
     assert any(p.startswith("pandas: 3.0.0 in requirements.txt, 3.1.1") for p in problems)
     assert any("pins pandas==3.0.0, outside pyproject's pandas>=3.1" in p for p in problems)
 
@@ -47,9 +52,5 @@ def test_requires_python_must_match_the_classifiers(project):
 
 
 def test_a_set_without_trl_is_found(project, tmp_path):
-    check = load_check()
-    for name in check.PINNED_SETS:
-        shutil.copy(REPO / name, tmp_path / name)
-    cpu = tmp_path / "requirements-cpu.txt"
-    cpu.write_text(cpu.read_text().replace("trl==1.16.0\n", ""))
-    assert "requirements-cpu.txt does not pin trl" in check.consistency_problems(project, tmp_path)
+    problems = problems_after_edit(project, tmp_path, "requirements-cpu.txt", "trl==1.16.0\n", "")
+    assert "requirements-cpu.txt does not pin trl" in problems
