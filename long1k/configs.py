@@ -17,8 +17,10 @@ from long1k.errors import Long1kError
 T = TypeVar("T")
 
 
-def load_yaml_recipe(path: str | Path, allowed: set[str], kind: str = "recipe", key: str = "option") -> dict:
-    """Read a YAML mapping of names to values (a recipe, a task file); unknown names are an error."""
+def load_yaml_recipe(path: str | Path, allowed: set[str], kind: str = "recipe", key: str = "option",
+                     strict: bool = True) -> dict:
+    """Read a YAML mapping of names to values (a recipe, a task file); unknown names are an error (unless not
+    `strict`: a reader that needs only some of the names)."""
     path = Path(path)
     try:
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -30,7 +32,7 @@ def load_yaml_recipe(path: str | Path, allowed: set[str], kind: str = "recipe", 
         raise Long1kError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(values, dict):
         raise Long1kError(f"{path}: a {kind} must be a mapping of {key} names to values")
-    unknown = sorted(set(values) - allowed)
+    unknown = sorted(set(values) - allowed) if strict else []
     if unknown:
         raise Long1kError(f"{path}: unknown {key}(s) {unknown}; known {key}s: {sorted(allowed)}")
     return values

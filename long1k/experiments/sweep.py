@@ -132,6 +132,17 @@ def expand(recipe: dict) -> list[Step]:
     return [step for run in ordered for step in runs[run]]
 
 
+def training_inputs(settings: dict) -> tuple[str, ...]:
+    """The files whose contents a training reads besides its data: its recipe and a DeepSpeed JSON it names
+    (an edited learning rate in the recipe retrains, under the same command)."""
+    files = [settings["recipe"]] if settings.get("recipe") else []
+    recipe = load_yaml_recipe(settings["recipe"], set(), kind="training recipe", strict=False) if files else {}
+    deepspeed = (settings.get("flags") or {}).get("deepspeed", recipe.get("deepspeed"))
+    if deepspeed and Path(str(deepspeed)).is_file():
+        files.append(str(Path(str(deepspeed)).resolve()))
+    return tuple(files)
+
+
 def run_steps_of(recipe: dict, out: Path, run: str, data_dir: str, settings: dict, upstream: str | None) -> list[Step]:
     folder = out / "runs" / run
     stats_from = shlex.quote(str(Path(data_dir) / "stats.json"))
@@ -145,7 +156,7 @@ def run_steps_of(recipe: dict, out: Path, run: str, data_dir: str, settings: dic
         train_env["MODEL"] = str(out / "runs" / upstream / "sft" / "final")
     steps.append(Step(run, "train", shlex.join([*STAGE, "launch-train", *_flags(settings.get("flags"))]),
                       {k: str(v) for k, v in train_env.items()}, outputs=(str(folder / "sft"),),
-                      resume_flag="--resume true", upstream=upstream or ""))
+                      resume_flag="--resume true", upstream=upstream or "", inputs=training_inputs(settings)))
     steps.append(predict_step(recipe, run, folder, run, []))
     for budget in recipe.get("thinking_budgets") or []:  # the same model, pushed to think longer
         forcing = ["--thinking_budget", str(budget), "--extend", str(recipe.get("extend", 0))]

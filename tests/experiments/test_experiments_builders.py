@@ -6,6 +6,7 @@ import statistics
 from pathlib import Path
 
 import pytest
+import yaml
 
 from long1k.errors import Long1kError
 from long1k.experiments.designs import DesignConfig, build_designs
@@ -215,3 +216,21 @@ def test_a_dataset_built_again_with_other_contents_retrains(tmp_path):
     stats.write_text('{"data_sha256": "b"}')
     assert run_steps(steps, tmp_path) == 2  # same command, other data: both again
     assert log.read_text().split() == ["data", "train", "data", "train"]
+
+
+def test_an_edited_training_recipe_retrains(tmp_path):
+    """The train step's fingerprint covers its recipe's contents, not only its path."""
+    training = tmp_path / "train.yaml"
+    training.write_text("model_name_or_path: tiny-qwen2\nlearning_rate: 1.0e-3\n")
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump({
+        "out": str(tmp_path / "out"), "datasets": {"d": str(tmp_path / "data")},
+        "training": {"t": {"recipe": str(training)}}, "benchmarks": ["math500"]}))
+
+    def train_fingerprint() -> str:
+        step = next(s for s in expand(load_recipe(tmp_path / "sweep.yaml")) if s.name == "train")
+        return step.fingerprint("")
+
+    before = train_fingerprint()
+    assert train_fingerprint() == before
+    training.write_text("model_name_or_path: tiny-qwen2\nlearning_rate: 2.0e-3\n")
+    assert train_fingerprint() != before
