@@ -36,9 +36,10 @@ from long1k.generation.server import ClientOptions, served_model_card
 from long1k.jsonl import iter_jsonl
 from long1k.tasks import default_benchmarks, get_task
 
+ORIGINAL = {"temperature": 0.95, "top_p": 1.0, "n_samples": 1}
 PRESETS = {
-    # The original Long1K evaluation: one sample at temperature 0.95, top_p 1, seed 42.
-    "original": {"temperature": 0.95, "top_p": 1.0, "n_samples": 1},
+    # The original Long1K evaluation: one sample at temperature 0.95, top_p 1, seed 42 (also the defaults).
+    "original": ORIGINAL,
     # The peers' setting (s1, LIMO, SkyThought): temperature 0.6, top_p 0.95, several samples.
     "peers": {"temperature": 0.6, "top_p": 0.95, "n_samples": 8},
 }
@@ -59,16 +60,20 @@ class PredictConfig:
     template: str = field(default=AUTO, metadata={
         "help": "auto (the reasoning format the model was trained on; else deepseek-qwen, the original's), "
                 "chat, qwen, deepseek-qwen, s1, think, or a YAML template file"})
-    preset: str | None = field(default=None, metadata={"help": "original or peers: sets temperature/top_p/n"})
-    temperature: float = field(default=0.95, metadata={"help": "sampling temperature (original: 0.95)"})
-    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling (original: 1.0)"})
+    preset: str | None = field(default=None, metadata={
+        "help": "original or peers: the temperature, top_p and n_samples that no flag gives"})
+    temperature: float | None = field(default=None, metadata={
+        "help": "sampling temperature (default: the preset's, else the original's 0.95)"})
+    top_p: float | None = field(default=None, metadata={
+        "help": "nucleus sampling (default: the preset's, else the original's 1.0)"})
     top_k: int = field(default=0, metadata={"help": "top-k sampling, 0 = off (sent explicitly to every backend)"})
     min_p: float = field(default=0.0, metadata={"help": "min-p sampling, 0 = off"})
     repetition_penalty: float = field(default=1.0, metadata={"help": "1.0 = off (a server would otherwise apply "
                                                                      "the model's generation_config.json)"})
     stop: list[str] = field(default_factory=list, metadata={"help": "extra stop strings"})
     max_tokens: int = field(default=30000, metadata={"help": "generation budget per sample"})
-    n_samples: int = field(default=1, metadata={"help": "samples per problem and seed"})
+    n_samples: int | None = field(default=None, metadata={
+        "help": "samples per problem and seed (default: the preset's, else 1)"})
     seeds: list[int] = field(default_factory=lambda: [42], metadata={
         "help": "one run per seed; sample i of seed s has the seed s * 1000000 + i"})
     limit: int | None = field(default=None, metadata={"help": "first N problems per benchmark (smoke tests)"})
@@ -94,12 +99,13 @@ class PredictConfig:
     shard_index: int = field(default=0, metadata={"help": "this replica's index"})
 
     def apply_preset(self) -> None:
-        if self.preset is None:
-            return
-        if self.preset not in PRESETS:
+        """Fill the sampling options that no flag (or recipe) gave: from the preset, else the original's. An
+        explicit value always wins."""
+        if self.preset is not None and self.preset not in PRESETS:
             raise Long1kError(f"unknown --preset {self.preset!r}; choose one of {sorted(PRESETS)}")
-        for key, value in PRESETS[self.preset].items():
-            setattr(self, key, value)
+        for key, value in PRESETS[self.preset or "original"].items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
 
     def validate(self) -> None:
         """Every counting option checked before any work, as one message."""

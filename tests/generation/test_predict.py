@@ -172,3 +172,20 @@ def test_bad_composite_options_are_one_line_errors(tmp_path, fixtures_dir, overr
     with pytest.raises(Long1kError, match=message):
         prepare_benchmarks(PrepareConfig(**options))
     assert not (tmp_path / "b").exists()
+
+
+def test_an_explicit_flag_beats_the_preset(tmp_path):
+    from long1k.configs import parse_config
+
+    def sampling(*argv: str) -> tuple:
+        config = parse_config(PredictConfig, list(argv))
+        config.apply_preset()
+        return config.temperature, config.top_p, config.n_samples
+
+    assert sampling("--preset", "peers", "--temperature", "0.7", "--n_samples", "4") == (0.7, 0.95, 4)
+    assert sampling("--preset", "peers") == (0.6, 0.95, 8)
+    assert sampling() == (0.95, 1.0, 1)
+    assert sampling("--preset", "original", "--top_p", "0.9") == (0.95, 0.9, 1)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("preset: peers\nn_samples: 2\n")
+    assert sampling("--config", str(recipe)) == (0.6, 0.95, 2)  # a recipe's value is explicit too
