@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import yaml
 
-from long1k.errors import Long1kError
+from long1k.errors import Long1kError, did_you_mean
 
 T = TypeVar("T")
 
@@ -34,7 +34,8 @@ def load_yaml_recipe(path: str | Path, allowed: set[str], kind: str = "recipe", 
         raise Long1kError(f"{path}: a {kind} must be a mapping of {key} names to values")
     unknown = sorted(set(values) - allowed) if strict else []
     if unknown:
-        raise Long1kError(f"{path}: unknown {key}(s) {unknown}; known {key}s: {sorted(allowed)}")
+        raise Long1kError(f"{path}: unknown {key} {unknown[0]!r}{did_you_mean(unknown[0], allowed)}"
+                          + (f" (and {len(unknown) - 1} more unknown: {unknown[1:]})" if len(unknown) > 1 else ""))
     return values
 
 

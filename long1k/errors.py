@@ -11,6 +11,18 @@ class Long1kError(Exception):
     """A problem with the user's input or environment, explained in the message."""
 
 
+def did_you_mean(name: str, known) -> str:
+    """'; did you mean 'x'?' for the closest known names, else the known names (at most 20)."""
+    import difflib
+
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if close:
+        return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+    listed = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if len(known) > 20 else "")
+    return f"; known: {listed}"
+
+
 def run_main(main: Callable[[list[str] | None], object], argv: list[str] | None = None) -> None:
     """Run an entry point; a Long1kError exits with status 2 and its message, never a traceback."""
     try:

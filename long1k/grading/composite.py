@@ -126,12 +126,12 @@ def grade_alone(kind, gold, text: str, options: ExtractionOptions):
     question wrong, not the whole row."""
     from math_verify.errors import TimeoutException
 
-    from long1k.grading.grade import Verdict
+    from long1k.grading.grade import grader_error
 
     try:
         return kind.grade(gold, text, options)
     except (Exception, TimeoutException) as err:  # math-verify's TimeoutException is a BaseException
-        return Verdict(None, False, f"grader error: {type(err).__name__}")
+        return grader_error(err)
 
 
 def _by_labels(grader: _Grader, segments: list[tuple[int | None, str]]) -> list[PartVerdict] | None:

@@ -25,6 +25,10 @@ _BARE_UNIT = re.compile(r"(?<=\d)\s*(?:\\[,;!:]|\\ )*\s*" + _UNIT_WORDS + r"\b\.
 _DECIMAL = re.compile(r"\d\.\d")
 
 
+GRADER_ERROR = "grader_error"
+"""The rule of a verdict whose grader raised: wrong, counted and reported apart from answers that differ."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     extracted: str | None
@@ -32,6 +36,10 @@ class Verdict:
     reason: str
     rule: str = ""  # the extraction rule (boxed, statement, ...), or why there is no answer
     parts: tuple = ()  # a composite row's per-question verdicts (long1k/grading/composite.py)
+
+
+def grader_error(err: BaseException) -> Verdict:
+    return Verdict(None, False, f"grader error: {type(err).__name__}: {str(err)[:200]}", GRADER_ERROR)
 
 
 def strip_answer_text(answer: str) -> str:

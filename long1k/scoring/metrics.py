@@ -10,6 +10,8 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from long1k.grading.grade import GRADER_ERROR
+
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased estimator 1 - C(n-c, k) / C(n, k) for n samples of which c are correct."""
@@ -76,8 +78,10 @@ def benchmark_metrics(rows: Sequence[dict]) -> dict:
         "per_seed": {str(s): 100 * a for s, a in zip(seeds, per_seed, strict=True)},
         "bootstrap95": [100 * low, 100 * high],
         "truncated_pct": 100 * statistics.fmean(r.get("finish_reason") == "length" for r in rows),
-        "no_answer_pct": 100 * statistics.fmean(r.get("extracted") in (None, "") for r in rows),
+        "no_answer_pct": 100 * statistics.fmean(r.get("extracted") in (None, "") and r.get("rule") != GRADER_ERROR
+                                                for r in rows),
         "timeouts": sum(str(r.get("reason", "")).startswith("timeout") for r in rows),
+        "grader_errors": sum(grader_errors(r) for r in rows),
         "tokens_correct_mean": statistics.fmean(correct_tokens) if correct_tokens else None,
         "tokens_correct_median": statistics.median(correct_tokens) if correct_tokens else None,
         "tokens_wrong_mean": statistics.fmean(wrong_tokens) if wrong_tokens else None,
@@ -98,6 +102,13 @@ def benchmark_metrics(rows: Sequence[dict]) -> dict:
             pass_at_k(len(g), sum(bool(r["correct"]) for r in g), k) for g in groups.values()) for k in ks}
         metrics[f"maj@{n}"] = 100 * statistics.fmean(majority_correct(g[:n]) for g in groups.values())
     return metrics
+
+
+def grader_errors(row: dict) -> int:
+    """Answers in a graded row whose grader raised (a composite row counts each question)."""
+    if row.get("rule") == GRADER_ERROR:
+        return 1
+    return sum(str(q.get("reason", "")).startswith("grader error") for q in row.get("positions") or ())
 
 
 def composite_metrics(rows: Sequence[dict]) -> dict:
@@ -122,6 +133,9 @@ def composite_metrics(rows: Sequence[dict]) -> dict:
 
 
 def table4_cell(metrics: dict) -> str:
-    """'95.6 (+1.0/-1.6)': mean pass@1 with the spread of the per-seed scores."""
+    """'95.6 (+1.0/-1.6)': mean pass@1, and how far the best and the worst seed's score lie above and below it
+    (Table 4's layout); with one seed, the mean alone."""
     mean = metrics["pass@1"]
+    if len(metrics["seeds"]) < 2:
+        return f"{mean:.1f}"
     return f"{mean:.1f} (+{metrics['seed_max'] - mean:.1f}/-{mean - metrics['seed_min']:.1f})"

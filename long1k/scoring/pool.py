@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection, wait
 
 from long1k.answer_kinds import grade
 from long1k.grading.extract import DEFAULT_OPTIONS, ExtractionOptions
-from long1k.grading.grade import Verdict
+from long1k.grading.grade import Verdict, grader_error
 
 BATCH = 16
 
@@ -42,8 +42,8 @@ def _worker(connection: Connection) -> None:
         for index, task in batch:
             try:
                 verdict = grade(task.answer_kind, task.gold, task.response, task.options)
-            except Exception as err:  # a grader bug on one pathological answer must not stop the run
-                verdict = Verdict(None, False, f"grader error: {type(err).__name__}")
+            except Exception as err:  # a grader bug on one pathological answer must not stop the run: counted
+                verdict = grader_error(err)
             connection.send((index, verdict))
 
 

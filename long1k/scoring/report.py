@@ -13,11 +13,12 @@ from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.grading.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
+from long1k.grading.grade import GRADER_ERROR
 from long1k.jsonl import iter_jsonl, write_jsonl
 from long1k.reporting import figure, markdown_table, write_table
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
-from long1k.tasks import all_tasks, benchmark_order, get_task
+from long1k.tasks import benchmark_order, get_task
 
 REQUIRED_FIELDS = ("benchmark", "id", "response", "answer")
 
@@ -63,11 +64,15 @@ def kind_of_benchmark(row: dict, path: Path, line_number: int) -> str:
     if "answer_kind" in row:
         raise Long1kError(f"{path} line {line_number}: unknown answer_kind {row['answer_kind']!r}; "
                           f"known: {sorted(ANSWER_KINDS)}")
-    task = all_tasks().get(row["benchmark"])
-    if task is None:
-        raise Long1kError(f"{path} line {line_number}: unknown benchmark {row['benchmark']!r} and no answer_kind; "
-                          f"known: {sorted(all_tasks())}")
-    return task.answer_kind
+    return get_task(row["benchmark"]).answer_kind  # checked to be known (check_benchmark)
+
+
+def check_benchmark(name: str, path: Path, line_number: int) -> None:
+    """A row's benchmark must be a known one (or a composite of one): a typo is not a new benchmark."""
+    try:
+        get_task(str(name))
+    except Long1kError as err:
+        raise Long1kError(f"{path} line {line_number}: field 'benchmark': {err}") from None
 
 
 def check_one_configuration(prints: dict[str, str], row: dict, where: str) -> None:
@@ -92,6 +97,7 @@ def load_predictions(files: list[Path]) -> list[dict]:
             missing = [f for f in REQUIRED_FIELDS if f not in row]
             if missing:
                 raise Long1kError(f"{path} line {line_number}: missing field(s) {missing}")
+            check_benchmark(row["benchmark"], path, line_number)
             if row.get("answer_kind") not in ANSWER_KINDS:
                 row["answer_kind"] = kind_of_benchmark(row, path, line_number)
             if row["answer"] in (None, ""):
@@ -189,8 +195,11 @@ def aggregate(graded: list[dict]) -> dict[str, dict[str, dict]]:
     return dict(results)
 
 
-CSV_HEADER = ["model", "grader", "benchmark", "pass@1", "plus", "minus", "seeds", "samples", "bootstrap95_low",
-              "bootstrap95_high", "truncated_pct", "no_answer_pct"]
+CSV_HEADER = ["model", "grader", "benchmark", "pass@1", "best_seed_above_mean", "worst_seed_below_mean", "questions",
+              "seeds", "samples", "bootstrap95_low", "bootstrap95_high", "truncated_pct", "no_answer_pct",
+              "grader_errors", "timeouts"]
+TABLE_NOTE = ("pass@1 (%), mean over questions, samples and seeds; (+a/-b): how far the best and the worst seed's "
+              "score lie above and below that mean (Table 4's layout; none with one seed)")
 
 
 def write_tables(by_grader: dict[str, dict[str, dict[str, dict]]], out: Path) -> str:
@@ -201,8 +210,7 @@ def write_tables(by_grader: dict[str, dict[str, dict[str, dict]]], out: Path) ->
         for grader, results in by_grader.items():
             tables.append(f"grader: {grader}\n\n{table_for(results, grader, writer)}")
     text = "\n\n".join(tables)
-    (out / "results.md").write_text("pass@1 (%), mean over samples and seeds (+max/-min over seeds)\n\n" + text + "\n",
-                                    encoding="utf-8")
+    (out / "results.md").write_text(f"{TABLE_NOTE}\n\n{text}\n", encoding="utf-8")
     return text
 
 
@@ -210,8 +218,23 @@ def csv_row(model: str, grader: str, benchmark: str, metrics: dict) -> list:
     mean = metrics["pass@1"]
     low, high = metrics["bootstrap95"]
     return [model, grader, benchmark, f"{mean:.2f}", f"{metrics['seed_max'] - mean:.2f}",
-            f"{mean - metrics['seed_min']:.2f}", len(metrics["seeds"]), metrics["samples_per_question"],
-            f"{low:.2f}", f"{high:.2f}", f"{metrics['truncated_pct']:.2f}", f"{metrics['no_answer_pct']:.2f}"]
+            f"{mean - metrics['seed_min']:.2f}", metrics["questions"], len(metrics["seeds"]),
+            metrics["samples_per_question"], f"{low:.2f}", f"{high:.2f}", f"{metrics['truncated_pct']:.2f}",
+            f"{metrics['no_answer_pct']:.2f}", metrics["grader_errors"], metrics["timeouts"]]
+
+
+MEASURED_HEADER = ["model", "benchmark", "questions", "samples per question", "seeds", "truncated", "no answer",
+                   "grader errors", "timeouts"]
+
+
+def measured_table(results: dict[str, dict[str, dict]]) -> str:
+    """What each score measured: how many questions, samples and seeds, and the rows that were cut off, gave no
+    answer, or could not be graded."""
+    lines = [[model, benchmark, m["questions"], m["samples_per_question"], " ".join(map(str, m["seeds"])),
+              f"{m['truncated_pct']:.1f}%", f"{m['no_answer_pct']:.1f}%", m["grader_errors"], m["timeouts"]]
+             for model, per_benchmark in results.items() for benchmark in benchmark_order(per_benchmark)
+             if (m := per_benchmark[benchmark])]
+    return markdown_table(MEASURED_HEADER, lines)
 
 
 def column_name(benchmark: str, results: dict[str, dict[str, dict]]) -> str:
@@ -232,7 +255,8 @@ def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
             if metrics:
                 writer.writerow(csv_row(model, grader, benchmark, metrics))
         lines.append([model, *cells])
-    return markdown_table(["model", *(column_name(b, results) for b in benchmarks)], lines)
+    scores = markdown_table(["model", *(column_name(b, results) for b in benchmarks)], lines)
+    return f"{scores}\n\nwhat was measured:\n\n{measured_table(results)}"
 
 
 COMPOSITE_HEADER = ["model", "benchmark", "questions per prompt", "prompt tokens", "base pass@1", "questions correct",
@@ -327,8 +351,18 @@ def score(config: ScoreConfig) -> dict[str, dict]:
               + f" (disagreements in {out}/disagreements.jsonl)")
     for benchmark, shares in record.get("extraction_rules_pct", {}).items():
         print(f"extraction rules, {benchmark}: " + ", ".join(f"{rule} {pct:.1f}%" for rule, pct in shares.items()))
+    for line in grader_error_lines(results, out):
+        print(line)
     print(f"wrote {out}/graded.jsonl, results.md, results.csv, results.json")
     return results
+
+
+def grader_error_lines(results: dict[str, dict[str, dict]], out: Path) -> list[str]:
+    """One line per score that holds answers the grader could not grade (counted wrong, not 'differs')."""
+    return [f"warning: {m['grader_errors']} answer(s) of {model} on {benchmark} could not be graded ({grader} grader: "
+            f"the grader raised; counted wrong): rows with rule '{GRADER_ERROR}' in {out}/graded.jsonl"
+            for grader, per_grader in results.items() for model, per_benchmark in per_grader.items()
+            for benchmark, m in per_benchmark.items() if m.get("grader_errors")]
 
 
 def main(argv: list[str] | None = None) -> None:

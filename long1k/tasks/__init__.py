@@ -8,7 +8,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from long1k.errors import Long1kError
+from long1k.errors import Long1kError, did_you_mean
 from long1k.tasks.layouts import LAYOUTS, gpqa_letter_plan
 from long1k.tasks.spec import TaskSpec, task_from_yaml
 
@@ -58,7 +58,7 @@ def get_task(name: str) -> TaskSpec:
         composite = parse_composite_name(name)
         if composite and composite[0] in tasks:
             return composite_task(tasks[composite[0]], composite[1])
-        raise Long1kError(f"unknown benchmark {name!r}; known: {sorted(tasks)} (add one with a YAML file in "
+        raise Long1kError(f"unknown benchmark {name!r}{did_you_mean(name, tasks)} (add one with a YAML file in "
                           f"long1k/tasks/builtin/ or in a folder named by ${TASKS_DIR_ENV})")
     return tasks[name]
 
