@@ -45,4 +45,5 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         try:
             yield line_number, json.loads(line)
         except json.JSONDecodeError as err:
-            raise Long1kError(f"{path} line {line_number}: invalid JSON ({err.msg} at column {err.pos + 1})") from None
+            message = err.msg.removesuffix(" at")  # json's "Invalid control character at" already says "at"
+            raise Long1kError(f"{path} line {line_number}: invalid JSON ({message} at column {err.pos + 1})") from None

@@ -15,6 +15,31 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on now (a fixed torchrun port collides with anything else using it)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def failure_report(done, *logs: Path) -> str:
+    """Why a subprocess failed, in its own words: every `error:` line and the first traceback of its output and
+    logs (a rank's error comes first, before torchrun's own report), then the output's tail."""
+    texts = [done.stdout or "", done.stderr or ""] + [p.read_text(errors="replace") for p in logs if p.is_file()]
+    lines = [line for text in texts for line in text.splitlines()]
+    errors = [line for line in lines if line.startswith("error: ") or "Error: " in line]
+    first_traceback: list[str] = []
+    for text in texts:
+        if "Traceback (most recent call last)" in text:
+            block = text[text.index("Traceback (most recent call last)"):].splitlines()
+            first_traceback = block[:60]
+            break
+    tail = "\n".join(lines[-40:])
+    return "\n".join([f"exit status {done.returncode}", *errors[:20], *first_traceback, "--- tail:", tail])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
     cache = tmp_path_factory.mktemp("long1k_cache")

@@ -49,7 +49,8 @@ PRESETS = {
 class PredictConfig:
     model: str = field(default="outputs/sft/long1k_launch/final", metadata={
         "help": "model folder or hub id (openai backend: the served model name)"})
-    model_name: str | None = field(default=None, metadata={"help": "name in the results (default: folder name)"})
+    model_name: str | None = field(default=None, metadata={
+        "help": "name in the results (default: the folder's; a training run's final/ or checkpoint-N/: the run's)"})
     tokenizer: str | None = field(default=None, metadata={
         "help": "tokenizer (default: the model's; openai: the served model's weights folder, from the server)"})
     benchmarks_dir: str = field(default="outputs/benchmarks", metadata={"help": "data/prepare_benchmarks.py output"})
@@ -110,6 +111,9 @@ class PredictConfig:
     def validate(self) -> None:
         """Every counting option checked before any work, as one message."""
         problems = []
+        backends = [b.value for b in BackendName]
+        if self.backend not in backends:
+            problems.append(f"--backend {self.backend!r} is not one of {', '.join(backends)}")
         if self.n_samples < 1 or self.n_samples >= SEED_STRIDE:
             problems.append(f"--n_samples must lie in [1, {SEED_STRIDE})")
         if self.chunk < 1:
@@ -160,6 +164,17 @@ def load_benchmark(config: PredictConfig, name: str) -> list[dict]:
         item.setdefault("answer_kind", task.answer_kind)
     items = items[: config.limit] if config.limit else items
     return [item for index, item in enumerate(items) if index % config.num_shards == config.shard_index]
+
+
+def default_model_name(model: str) -> str:
+    """A model's name in the results: its folder's, or its training run's for a run's `final` or `checkpoint-N`
+    (outputs/sft/long1k_launch/final -> long1k_launch, .../checkpoint-62 -> long1k_launch-checkpoint-62)."""
+    path = Path(model.rstrip("/"))
+    if path.name == "final" and path.parent.name:
+        return path.parent.name
+    if path.name.startswith("checkpoint-") and path.parent.name:
+        return f"{path.parent.name}-{path.name}"
+    return path.name
 
 
 def output_path(config: PredictConfig, model_name: str, benchmark: str, seed: int) -> Path:
@@ -264,7 +279,7 @@ def predict(config: PredictConfig) -> list[Path]:
     rope = parse_rope_scaling(config.rope_scaling)
     native, overrides = engine_context(config, rope)
     context = check_context(longest, config.max_tokens, native, config.max_model_len, rope)
-    model_name = config.model_name or Path(config.model.rstrip("/")).name
+    model_name = config.model_name or default_model_name(config.model)
     settings = {"model": config.model, "tokenizer": tokenizer_name, "template": asdict(template),
                 "sampling": sampling.as_dict(), "budget_forcing": budget.as_dict() if budget else None,
                 "config_overrides": overrides}

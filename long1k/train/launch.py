@@ -3,7 +3,8 @@
 The environment says how to launch, the flags what to train (the `train` stage's flags, a recipe
 with --config):
 
-    NPROC_PER_NODE (8)  NNODES (1)  NODE_RANK (0)  MASTER_ADDR (127.0.0.1)  MASTER_PORT (29500)
+    NPROC_PER_NODE (8)  NNODES (1)  NODE_RANK (0)  MASTER_ADDR (127.0.0.1)
+    MASTER_PORT (one node: a free port; several nodes: 29500, the same on every node)
     RECIPE, MODEL, DATA, OUTPUT_DIR, DEEPSPEED: shorthands for --config, --model_name_or_path,
     --dataset, --output_dir, --deepspeed (flags given win)
     LOG_FILE: the node's log (default OUTPUT_DIR/train-nodeN.log); everything is also printed.
@@ -45,10 +46,24 @@ def output_dir(args: list[str]) -> str:
     return value or DEFAULT_OUTPUT_DIR
 
 
+def master_port(env: dict[str, str]) -> str:
+    """MASTER_PORT, else on one node a port free now (a fixed one collides with any other run on the machine),
+    else 29500: the nodes of a multi-node run must agree on it."""
+    if env.get("MASTER_PORT"):
+        return env["MASTER_PORT"]
+    if env.get("NNODES", "1") != "1":
+        return "29500"
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
+
+
 def torchrun_command(args: list[str], env: dict[str, str]) -> list[str]:
     return [sys.executable, "-m", "torch.distributed.run", "--nnodes", env.get("NNODES", "1"),
             "--node_rank", env.get("NODE_RANK", "0"), "--nproc_per_node", env.get("NPROC_PER_NODE", "8"),
-            "--master_addr", env.get("MASTER_ADDR", "127.0.0.1"), "--master_port", env.get("MASTER_PORT", "29500"),
+            "--master_addr", env.get("MASTER_ADDR", "127.0.0.1"), "--master_port", master_port(env),
             "-m", "long1k", "train", *args]
 
 

@@ -9,7 +9,7 @@ import os
 import subprocess
 
 import yaml
-from conftest import REPO
+from conftest import REPO, failure_report
 
 STEPS = 200
 
@@ -32,7 +32,7 @@ def test_the_miniature_writes_every_table_and_figure(tmp_path, private_cache):
     recipe, out = quick_recipe(tmp_path)
     env = {**os.environ, "MINIATURE_OUT": str(out), "MINIATURE_RECIPE": str(recipe), "MINIATURE_LIMIT": "8"}
     done = subprocess.run(["bash", "scripts/miniature.sh"], cwd=REPO, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == 0, failure_report(done)
     report = (out / "report.md").read_text()
     for title in ("Held-out accuracy per length level", "Scaling law", "Length vs difficulty: held-out scores",
                   "Inference-only scaling", "Composite prompts", "Pass rate over 4 samples", "Trace structure"):

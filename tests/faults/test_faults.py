@@ -143,3 +143,13 @@ def test_an_unreachable_hub_fails_in_seconds_with_the_offline_hint(tmp_path):
     assert done.returncode == 2 and "hub is unreachable" in done.stderr and "HF_HUB_OFFLINE=1" in done.stderr
     assert seconds < 30, f"took {seconds:.0f} s"
     assert not (tmp_path / "b").exists()
+
+
+def test_json_errors_say_at_once(tmp_path):
+    from long1k.jsonl import iter_jsonl
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"a": "b\tc"}\n')  # a raw tab inside a string: json's message ends with "at"
+    with pytest.raises(Long1kError) as raised:
+        list(iter_jsonl(bad))
+    assert "at at" not in str(raised.value) and "Invalid control character at column 9" in str(raised.value)

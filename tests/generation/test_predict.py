@@ -189,3 +189,24 @@ def test_an_explicit_flag_beats_the_preset(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text("preset: peers\nn_samples: 2\n")
     assert sampling("--config", str(recipe)) == (0.6, 0.95, 2)  # a recipe's value is explicit too
+
+
+def test_a_training_runs_final_model_is_named_after_the_run():
+    from long1k.generation.predict import default_model_name
+
+    assert default_model_name("outputs/sft/long1k_launch/final") == "long1k_launch"
+    assert default_model_name("outputs/sft/long1k_launch/final/") == "long1k_launch"
+    assert default_model_name("outputs/sft/long1k_launch/checkpoint-62") == "long1k_launch-checkpoint-62"
+    assert default_model_name("Qwen/Qwen2.5-32B-Instruct") == "Qwen2.5-32B-Instruct"
+
+
+def test_an_unknown_backend_is_refused_before_any_work(tmp_path, monkeypatch):
+    import long1k.tokenizer
+
+    def no_tokenizer(*args, **kwargs):
+        raise AssertionError("the tokenizer was loaded before the options were checked")
+
+    monkeypatch.setattr(long1k.tokenizer, "load_tokenizer", no_tokenizer)
+    with pytest.raises(Long1kError, match="--backend 'vlm' is not one of vllm, hf, openai"):
+        predict(PredictConfig(model=str(tmp_path), backend="vlm", out=str(tmp_path / "out")))
+    assert not (tmp_path / "out").exists()

@@ -3,25 +3,19 @@ optimizer offload (gloo, the DeepSpeed CPU accelerator), the tiny random Qwen2 m
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import failure_report, free_port
 
 from long1k.synthesis.config import SynthesisConfig
 from long1k.synthesis.run import synthesize
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS, SAVE_AT = 8, 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 COMMON = ["--max_steps", str(STEPS), "--save_steps", str(SAVE_AT), "--learning_rate", "5e-3", "--block_size", "1024"]
@@ -63,7 +57,7 @@ def benchmarks(tmp_path_factory, fixtures_dir) -> Path:
 def full_run(tmp_path_factory, data) -> Path:
     out = tmp_path_factory.mktemp("sft") / "full"
     result = sft(data, out)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 0, failure_report(result, out / "train-node0.log")
     return out
 
 
@@ -79,7 +73,7 @@ def test_trl_chunked_loss_under_zero3_equals_the_full_logits_loss(full_run, data
     same 8 steps with the full fp32 logits log the same losses and gradient norms."""
     out = tmp_path / "full_logits"
     result = sft(data, out, "--lm_head_loss", "full")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 0, failure_report(result, out / "train-node0.log")
     chunked, full = log_history(full_run), log_history(out)
     assert sorted(chunked) == sorted(full) == list(range(1, STEPS + 1))
     for step in chunked:
@@ -149,14 +143,14 @@ def test_sweep_killed_mid_step_and_mid_save_resumes_and_an_edit_reruns_only_what
     assert killed.returncode != 0 and (sft_dir / f"checkpoint-{STEPS}").is_dir()
     assert not (sft_dir / f"checkpoint-{STEPS}" / "long1k_complete.json").exists()
     resumed = sweep()
-    assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr[-4000:]
+    assert resumed.returncode == 0, failure_report(resumed, sft_dir / "train-node0.log")
     assert "killed while running: resumed with --resume true" in resumed.stdout
     assert f"skipping {sft_dir / f'checkpoint-{STEPS}'}: incomplete" in resumed.stdout
     assert_continues_the_reference(full_run, sft_dir)
     scores = tmp_path / "sweep" / "runs" / "d__t" / "scores" / "results.json"
     assert scores.is_file()
     edited = sweep(max_tokens=6)
-    assert edited.returncode == 0, edited.stdout[-4000:] + edited.stderr[-4000:]
+    assert edited.returncode == 0, failure_report(edited, sft_dir / "train-node0.log")
     assert edited.stdout.count("settings changed since it ran") == 2 and "train: " in edited.stdout
     assert "launch-train" in next(line for line in edited.stdout.splitlines() if "(done)" in line and "train" in line)
     rows = [json.loads(line) for p in (scores.parent.parent / "predictions").rglob("*.jsonl")

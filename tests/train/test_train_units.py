@@ -330,3 +330,12 @@ def test_resume_of_a_run_recorded_before_the_loss_mask_and_tokenizer_hashes(tmp_
     with pytest.raises(AssertionError, match="the model was loaded"):
         train_run.train(config)
     assert "does not record the labels, tokenizer of its run; not compared" in capsys.readouterr().out
+
+
+def test_one_node_launches_on_a_free_port_and_several_agree_on_one():
+    from long1k.train.launch import master_port
+
+    assert master_port({"MASTER_PORT": "29611"}) == "29611"
+    assert master_port({"NNODES": "2"}) == "29500"
+    ports = {master_port({}) for _ in range(3)}
+    assert all(int(p) > 0 for p in ports) and "29500" not in ports
