@@ -122,6 +122,12 @@ def answer_starts() -> tuple[str, ...]:
     return tuple(fmt.answer_start for fmt in FORMATS.values())
 
 
+def prefill_of(prompt: str) -> str:
+    """The registered format prefill a prompt ends with (the first words of the response, written by the
+    template rather than the model), or ''."""
+    return max((f.prefill for f in FORMATS.values() if f.prefill and prompt.endswith(f.prefill)), key=len, default="")
+
+
 def format_of_response(response: str) -> ReasoningFormat | None:
     """The format whose markers a response uses, or None."""
     return next((fmt for fmt in FORMATS.values() if fmt.markers[0] in response), None)

@@ -298,7 +298,7 @@ def predict(config: PredictConfig) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"run_manifest.shard{config.shard_index}.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
-    run = Run(config, model_name, settings, budget, engine)
+    run = Run(config, model_name, settings, budget, engine, template.assistant_prefix)
     written = []
     for seed in config.seeds:
         for name, items in benchmarks.items():
@@ -320,8 +320,9 @@ class Run:
     """Generation of the missing samples, row by row, with the settings of one configuration."""
 
     def __init__(self, config: PredictConfig, model_name: str, settings: dict, budget: BudgetForcing | None,
-                 engine: EngineSettings):
+                 engine: EngineSettings, prefill: str = ""):
         self.config, self.model_name, self.budget, self.engine_settings = config, model_name, budget, engine
+        self.prefill = prefill  # the template's start of the response: graded with it
         self.fingerprint = fingerprint(settings)
         self.backend = None
 
@@ -363,7 +364,7 @@ class Run:
         return {
             "model": self.model_name, "benchmark": benchmark, "id": item["id"], "sample": sample, "seed": seed,
             "sample_seed": sample_seed(seed, sample), "settings": self.fingerprint,
-            "problem": item["problem"], "prompt": prompt, "response": generation.text,
+            "problem": item["problem"], "prompt": prompt, "prefill": self.prefill, "response": generation.text,
             "answer": item["answer"], "answer_kind": item["answer_kind"],
             **{key: item[key] for key in ("choices", "parts") if item.get(key)},
             "prompt_tokens": item["prompt_tokens"], "finish_reason": generation.finish_reason,

@@ -12,6 +12,7 @@ from pathlib import Path
 from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
+from long1k.formats import prefill_of
 from long1k.grading.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
 from long1k.grading.grade import GRADER_ERROR
 from long1k.jsonl import iter_jsonl, write_jsonl
@@ -127,8 +128,16 @@ def extraction_options(row: dict, config: ScoreConfig) -> ExtractionOptions:
     return ExtractionOptions(config.extraction, config.answer_region, choice_pairs(row.get("choices")))
 
 
+def as_written(row: dict) -> str:
+    """The response as the model wrote it: after the template's prefill (an s1 prompt ends with
+    `<|im_start|>think`, which opens the reasoning), so that a response cut off while thinking is not graded on
+    what it wrote while thinking. Rows record their prefill; older ones are read off their prompt."""
+    prefill = row.get("prefill")
+    return (prefill_of(row.get("prompt") or "") if prefill is None else prefill) + row["response"]
+
+
 def rule_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
-    tasks = [Task(r["answer_kind"], r[get_answer_kind(r["answer_kind"]).gold_field], r["response"],
+    tasks = [Task(r["answer_kind"], r[get_answer_kind(r["answer_kind"]).gold_field], as_written(r),
                   extraction_options(r, config), len(r.get("parts") or ()) or 1) for r in rows]
     verdicts = grade_many(tasks, workers=config.workers, timeout=config.timeout)
     return [{**row, "extracted": v.extracted, "correct": v.correct, "grader": "rule", "reason": v.reason,
@@ -152,7 +161,7 @@ def judge_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:
                              tuple(config.judge_base_urls), config.judge_tensor_parallel_size, config.judge_max_tokens)
     verdicts = judge_all(rows, settings) if rows else []
     # The judge says right or wrong; the rule extraction is kept beside it for maj@k and reading.
-    return [{**row, "extracted": get_answer_kind(row["answer_kind"]).extract(row["response"],
+    return [{**row, "extracted": get_answer_kind(row["answer_kind"]).extract(as_written(row),
                                                                           extraction_options(row, config)).answer,
              "correct": v.correct, "grader": "judge", "reason": v.reason}
             for row, v in zip(rows, verdicts, strict=True)]

@@ -89,7 +89,7 @@ def test_sweep_expands_datasets_x_training(tmp_path):
     assert train.command == "python -m long1k launch-train"  # the package, not a repository path
     assert "--seeds 42 43 44 45 46" in steps[2].command and "--tensor_parallel_size 2" in steps[2].command
     (tmp_path / "bad.yaml").write_text("out: x\ndatasets: {a: b}\ntraining: {t: {}}\nbenchmark: [math500]\n")
-    with pytest.raises(Long1kError, match=r"unknown option\(s\) \['benchmark'\]"):
+    with pytest.raises(Long1kError, match=r"unknown option 'benchmark'; did you mean 'benchmarks'\?"):
         load_recipe(tmp_path / "bad.yaml")
 
 

@@ -13,7 +13,7 @@ from long1k.generation.prompts import TEMPLATES, load_template
 from long1k.scoring.report import ScoreConfig, score
 from long1k.tasks.prepare import PrepareConfig, prepare_benchmarks
 
-FIELDS = {"benchmark", "id", "sample", "seed", "sample_seed", "settings", "prompt", "response", "answer",
+FIELDS = {"benchmark", "id", "sample", "seed", "sample_seed", "settings", "prompt", "prefill", "response", "answer",
           "finish_reason", "response_tokens"}
 
 

@@ -243,3 +243,20 @@ def test_a_grader_crash_is_counted_and_reported_not_shown_as_a_wrong_answer(tmp_
     assert "| grader errors |" in table and "| m | math500 | 3 | 1 | 42 | 0.0% | 0.0% | 1 | 0 |" in table
     graded = [json.loads(line) for line in (tmp_path / "scores" / "graded.jsonl").read_text().splitlines()]
     assert graded[0]["rule"] == "grader_error" and "ValueError: a bug in the grader" in graded[0]["reason"]
+
+
+def test_a_response_cut_off_while_thinking_is_graded_with_its_prefill(tmp_path, fixtures_dir):
+    """An s1-format prompt ends with the prefill <|im_start|>think: a response cut off while thinking holds no
+    opening marker of its own, and a box it wrote while thinking is not its answer."""
+    prepare_benchmarks(PrepareConfig(out=str(tmp_path / "bench"), fixtures=True, benchmarks=["math500"]))
+    item = json.loads((tmp_path / "bench" / "math500.jsonl").read_text().splitlines()[0])
+    thinking = f"Let me try: maybe \\boxed{{{item['answer']}}}, but let me check that again and"
+    base = {"model": "m", "benchmark": "math500", "id": item["id"], "sample": 0, "answer": item["answer"],
+            "response": thinking, "finish_reason": "length", "response_tokens": 20}
+    rows = [{**base, "seed": 1, "prompt": "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n"
+                                          "<|im_start|>think\n", "prefill": "<|im_start|>think\n"},
+            {**base, "seed": 2, "prompt": "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<|im_start|>think\n"}]
+    write_jsonl(tmp_path / "predictions" / "m" / "math500.jsonl", rows)  # the second: written before rows kept it
+    score(ScoreConfig(predictions=[str(tmp_path / "predictions")], out=str(tmp_path / "scores"), workers=1))
+    graded = [json.loads(line) for line in (tmp_path / "scores" / "graded.jsonl").read_text().splitlines()]
+    assert [(g["correct"], g["rule"]) for g in graded] == [(False, "answer_section_cut_off")] * 2
