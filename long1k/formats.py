@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from long1k.artifacts import TRAINING_RECORD, dataset_stats
 from long1k.chat import QWEN_DEFAULT_SYSTEM
 from long1k.errors import Long1kError
 
@@ -28,7 +29,6 @@ THOUGHT_SOLUTION_SYSTEM = (
     "<|end_of_solution|>, give a clean, self-contained final solution that states the answer."
 )
 
-TRAINING_RECORD = "long1k_training.json"
 """Written beside a model trained by long1k: the reasoning format of its training data."""
 
 # Strings that structure the chat or a reasoning trace; source text containing one would corrupt it.
@@ -136,11 +136,9 @@ def format_of_response(response: str) -> ReasoningFormat | None:
 def dataset_format(dataset: str) -> str | None:
     """The reasoning format a long1k dataset folder was written in: as its stats.json records it, else as
     the markers of its first row's assistant turn show it (a folder written by other code), if known."""
-    stats = Path(dataset) / "stats.json"
-    if stats.is_file():
-        recorded = json.loads(stats.read_text(encoding="utf-8")).get("reasoning_format")
-        if recorded:
-            return recorded
+    recorded = (dataset_stats(dataset) or {}).get("reasoning_format")
+    if recorded:
+        return recorded
     shards = sorted((Path(dataset) / "data").glob("*.jsonl"))
     first = shards[0].open(encoding="utf-8").readline() if shards else ""
     if not first.strip():

@@ -18,9 +18,14 @@ def _help(text: str) -> dict:
     return {"help": text}
 
 
+REAL_OUT, DEMO_OUT = "outputs/long1k", "outputs/demo/long1k"
+
+
 @dataclass
 class OutputOption:
-    out: str = field(default="outputs/long1k", metadata=_help("output folder"))
+    out: str | None = field(default=None, metadata=_help(
+        f"output folder (default: {REAL_OUT} from real sources, {DEMO_OUT} when any source is generated, so that "
+        "demo data never lands where training looks for the real set)"))
 
 
 @dataclass
@@ -50,6 +55,22 @@ class SourceOptions:
     @property
     def uses_fixtures(self) -> bool:
         return all(getattr(self, name) == FIXTURES for name in SCHEMAS)
+
+    @property
+    def generated_sources(self) -> list[str]:
+        """The sources read from the generated fixtures (demo data), not from real data."""
+        return [name for name in SCHEMAS if is_fixture_location(getattr(self, name))]
+
+
+def generated_sources_of(stats: dict) -> list[str]:
+    """The sources a built dataset (its stats.json) read from the generated fixtures."""
+    recorded = stats.get("config", {})
+    return [name for name in SCHEMAS if is_fixture_location(str(recorded.get(name, "")))]
+
+
+def default_out(options) -> str:
+    """Where a build goes without --out: generated data never goes to the real set's folder."""
+    return DEMO_OUT if options.generated_sources else REAL_OUT
 
 
 def fixture_location(schema: SourceSchema, location: str = FIXTURES) -> str:

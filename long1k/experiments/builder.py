@@ -11,7 +11,7 @@ from pathlib import Path
 from long1k.errors import Long1kError
 from long1k.formats import get_format
 from long1k.links import render_link
-from long1k.source_options import OutputOption, SourceOptions, open_source
+from long1k.source_options import OutputOption, SourceOptions, default_out, open_source
 from long1k.source_schemas import SCHEMAS, get_schema
 from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
@@ -29,6 +29,9 @@ class BuilderConfig(DatasetOptions, StitchOptions, SourceOptions, OutputOption):
     domains: list[str] = domains_field()
     tolerance: float = field(default=0.1, metadata={"help": "relative tolerance on target lengths (response tokens)"})
     max_parts: int = field(default=20000, metadata={"help": "at most this many source rows are tokenized"})
+
+    def __post_init__(self) -> None:
+        self.out = self.out or default_out(self)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from long1k.artifacts import DATASET_STATS
 from long1k.chat import QWEN_DEFAULT_SYSTEM
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
@@ -135,7 +136,7 @@ def grade_difficulty(config: DifficultyConfig) -> dict:
     if not selection:  # the pass rates are still a measurement: write them, select nothing
         out.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(out / "data", ignore_errors=True)  # an earlier selection would read as this one's
-        for stale in ("manifest.jsonl", "stats.json"):
+        for stale in ("manifest.jsonl", DATASET_STATS):
             (out / stale).unlink(missing_ok=True)
         write_pass_rates(questions, out)
         print(f"warning: {len(questions)} questions graded; no answer passes the thresholds (lower --min_pass_rate "

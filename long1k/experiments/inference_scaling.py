@@ -18,9 +18,10 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from long1k.artifacts import BUDGET_MARK, SCORE_RESULTS
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
-from long1k.experiments.scaling import BUDGET_MARK, Fit, fit_log_linear
+from long1k.experiments.scaling import Fit, fit_log_linear
 from long1k.reporting import figure, log_x_axis, write_table
 
 TRAINED_LINE = "trained (no budget forcing)"
@@ -38,9 +39,9 @@ class Point:
 def results_files(paths: list[str]) -> list[Path]:
     files = []
     for path in map(Path, paths):
-        found = [path] if path.is_file() else sorted(path.rglob("results.json")) if path.is_dir() else []
+        found = [path] if path.is_file() else sorted(path.rglob(SCORE_RESULTS)) if path.is_dir() else []
         if not found:
-            raise Long1kError(f"{path}: no results.json (the score stage's output) there")
+            raise Long1kError(f"{path}: no {SCORE_RESULTS} (the score stage's output) there")
         files += found
     return files
 

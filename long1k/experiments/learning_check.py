@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.artifacts import TRAINING_RECORD, read_json, score_results
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.formats import get_format
@@ -126,12 +127,12 @@ def run_stages(config: LearningCheckConfig, out: Path) -> dict[str, float]:
 
 
 def read_outcome(out: Path, seconds: dict[str, float]) -> Outcome:
-    scores = json.loads((out / "scores" / "results.json").read_text())["results"]["rule"]
+    scores = score_results(out / "scores")["rule"]
     (model_scores,) = scores.values()
     rows = [json.loads(line) for path in sorted((out / "predictions").rglob(f"{BENCHMARK}_seed*.jsonl"))
             for line in path.read_text().splitlines()]
     model = out / "sft" / "final"
-    training_format = json.loads((model / "long1k_training.json").read_text())["reasoning_format"]
+    training_format = read_json(model / TRAINING_RECORD)["reasoning_format"]
     closing = get_format(training_format).answer_start
     return Outcome(model_scores[BENCHMARK]["pass@1"], len(rows),
                    sum(r["finish_reason"] == "stop" for r in rows), sum(closing in r["response"] for r in rows),

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.artifacts import DATASET_STATS, read_json
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.experiments.difficulty import coefficient_of_variation
@@ -65,7 +66,7 @@ def level_data(out: Path) -> list[list]:
         folder = out / "data" / style
         try:
             manifest = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
-            stats = json.loads((folder / "stats.json").read_text())
+            stats = read_json(folder / DATASET_STATS)
         except (OSError, json.JSONDecodeError) as err:
             raise Long1kError(f"{folder}: not a synthesis output ({err})") from None
         problem_sets[style] = sorted(source["problem_key"] for row in manifest for source in row["sources"])

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from long1k.artifacts import BUDGET_MARK, DATASET_STATS, SCORE_RESULTS, read_json, score_results
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.reporting import figure, log_x_axis, markdown_table, write_table
@@ -24,8 +25,6 @@ _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
          2.045, 2.042)
 
 
-BUDGET_MARK = "@budget"
-"""Model names NAME@budgetN are NAME budget-forced at N thinking tokens (the sweep's thinking_budgets)."""
 
 
 def t975(df: int) -> float:
@@ -92,12 +91,12 @@ def points_from_runs(run_dirs: list[Path], grader: str = "rule") -> list[tuple[f
     """Points from sweep runs: RUN/data/stats.json (training-set lengths) + RUN/scores/results.json."""
     points = []
     for run in run_dirs:
-        stats_path, results_path = run / "data" / "stats.json", run / "scores" / "results.json"
+        stats_path, results_path = run / "data" / DATASET_STATS, run / "scores" / SCORE_RESULTS
         for path in (stats_path, results_path):
             if not path.is_file():
                 raise Long1kError(f"{run}: missing {path.relative_to(run)} (a sweep run folder holds both)")
-        length = json.loads(stats_path.read_text())["tokens"]["all"]["response_tokens"]["mean"]
-        results = json.loads(results_path.read_text())["results"]
+        length = read_json(stats_path)["tokens"]["all"]["response_tokens"]["mean"]
+        results = score_results(run / "scores")
         if grader not in results:
             raise Long1kError(f"{results_path}: no results of grader {grader!r}")
         for model, per_benchmark in results[grader].items():

@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.artifacts import DATASET_STATS, budget_model_name
 from long1k.configs import load_yaml_recipe, parse_config
 from long1k.errors import Long1kError
 
@@ -145,10 +146,10 @@ def training_inputs(settings: dict) -> tuple[str, ...]:
 
 def run_steps_of(recipe: dict, out: Path, run: str, data_dir: str, settings: dict, upstream: str | None) -> list[Step]:
     folder = out / "runs" / run
-    stats_from = shlex.quote(str(Path(data_dir) / "stats.json"))
+    stats_from = shlex.quote(str(Path(data_dir) / DATASET_STATS))
     stats_to = shlex.quote(str(folder / "data"))
     steps = [Step(run, "data", f"mkdir -p {stats_to} && cp {stats_from} {stats_to}/", outputs=(str(folder / "data"),),
-                  inputs=(str(Path(data_dir) / "stats.json"),))]
+                  inputs=(str(Path(data_dir) / DATASET_STATS),))]
     train_env = {**(recipe.get("env") or {}), "DATA": str(data_dir), "OUTPUT_DIR": str(folder / "sft")}
     if settings.get("recipe"):
         train_env["RECIPE"] = settings["recipe"]
@@ -162,7 +163,7 @@ def run_steps_of(recipe: dict, out: Path, run: str, data_dir: str, settings: dic
         forcing = ["--thinking_budget", str(budget), "--extend", str(recipe.get("extend", 0))]
         if recipe.get("answer_tokens"):  # each budget's own generation cap: budget + answer
             forcing += ["--max_tokens", str(budget + int(recipe["answer_tokens"]))]
-        steps.append(predict_step(recipe, run, folder, f"{run}@budget{budget}", forcing))
+        steps.append(predict_step(recipe, run, folder, budget_model_name(run, budget), forcing))
     score = [*STAGE, "score", "--predictions", str(folder / "predictions"), "--out", str(folder / "scores")]
     steps.append(Step(run, "score", shlex.join(score + _flags(recipe.get("score"))), outputs=(str(folder / "scores"),)))
     return steps

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
+from long1k.artifacts import SCORE_RESULTS
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.formats import prefill_of
@@ -350,7 +351,7 @@ def score(config: ScoreConfig) -> dict[str, dict]:
         record["extraction_rules_pct"] = rule_shares(graded["rule"])
     if config.grader == "both":
         record["agreement_pct"] = agreement([r for r in graded["rule"] if not is_composite(r)], graded["judge"], out)
-    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n")
+    (out / SCORE_RESULTS).write_text(json.dumps(record, indent=2) + "\n")
     print(write_tables(results, out))
     for grader, per_grader in results.items():
         if table := composite_table(per_grader, out):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from long1k.errors import Long1kError
-from long1k.source_options import OutputOption, SourceOptions
+from long1k.source_options import OutputOption, SourceOptions, default_out
 from long1k.synthesis.options import DatasetOptions, StitchOptions, domains_field
 
 
@@ -59,6 +59,9 @@ class SamplingOptions:
 # Field order (output, sources, sampling, stitching, dataset) is the order stats.json records.
 @dataclass
 class SynthesisConfig(DatasetOptions, StitchOptions, SamplingOptions, SourceOptions, OutputOption):
+    def __post_init__(self) -> None:
+        self.out = self.out or default_out(self)
+
     def validate(self) -> None:
         problems = self.sampling_problems() + self.stitch_problems() + self.dataset_problems()
         if problems:

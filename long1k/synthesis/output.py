@@ -8,25 +8,36 @@ import hashlib
 import json
 from pathlib import Path
 
+from long1k.artifacts import DATASET_STATS, dataset_stats
 from long1k.atomic import recover, replaced_folder
 from long1k.errors import Long1kError
 from long1k.faults import kill_point
 from long1k.jsonl import write_jsonl
 from long1k.reporting import figure
+from long1k.source_options import generated_sources_of
 from long1k.sources import SkipLog
 from long1k.stats import describe
 from long1k.synthesis.sampling import Example
 
-STATS_FILE = "stats.json"
+STATS_FILE = DATASET_STATS
 LLAMAFACTORY_NAME = "long1k"
 
 
-def check_out_dir(out: Path) -> None:
-    """Only an empty folder or one holding an earlier synthesis (which will be replaced) is usable."""
+def check_out_dir(out: Path, generated_sources: list[str] | None = None) -> None:
+    """Only an empty folder or one holding an earlier synthesis (which will be replaced) is usable; a build from
+    generated sources never replaces one from real sources."""
     recover(out)
     if out.exists() and any(out.iterdir()) and not (out / STATS_FILE).is_file():
         raise Long1kError(f"{out}: folder exists, is not empty and holds no earlier synthesis; "
                           "choose another --out")
+    if generated_sources and (out / STATS_FILE).is_file() and not built_from_generated(out):
+        raise Long1kError(f"{out}: holds a build from real sources, which this build from the generated "
+                          f"{', '.join(generated_sources)} (demo data) would replace; choose another --out")
+
+
+def built_from_generated(folder: Path) -> list[str]:
+    """The sources of a built dataset (its stats.json) that were the generated fixtures."""
+    return generated_sources_of(dataset_stats(folder) or {})
 
 
 def write_shards(out: Path, examples: list[Example], shard_size: int) -> list[Path]:

@@ -56,7 +56,7 @@ def synthesize(config: SynthesisConfig) -> dict:
     config.validate()
     started = time.perf_counter()
     out = Path(config.out)
-    output.check_out_dir(out)
+    output.check_out_dir(out, config.generated_sources)
     fmt = get_format(config.reasoning_format)
     tokenizer = load_tokenizer(config.tokenizer)
     openthoughts = open_source(SCHEMAS["openthoughts"], config)

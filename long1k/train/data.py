@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.artifacts import DATASET_STATS, dataset_stats
 from long1k.errors import Long1kError
 from long1k.jsonl import iter_jsonl
 
@@ -131,10 +132,10 @@ def _data_files(path: Path) -> list[str]:
 
 def check_digest(folder: Path, files: list[str]) -> None:
     """A dataset folder's stats.json must describe the shards beside it (same sha256)."""
-    stats_path = folder / "stats.json"
+    stats_path = folder / DATASET_STATS
     if not folder.is_dir() or not stats_path.is_file():
         return
-    recorded = json.loads(stats_path.read_text(encoding="utf-8")).get("data_sha256")
+    recorded = dataset_stats(folder).get("data_sha256")
     if recorded is None:
         return
     sha = hashlib.sha256()

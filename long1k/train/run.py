@@ -10,10 +10,13 @@ import os
 import sys
 from pathlib import Path
 
+from long1k.artifacts import TRAINING_RECORD, dataset_stats
 from long1k.configs import parse_config
 from long1k.environment import library_versions
 from long1k.errors import Long1kError
-from long1k.formats import TRAINING_RECORD, dataset_format
+from long1k.formats import dataset_format
+from long1k.source_options import generated_sources_of
+from long1k.source_schemas import SCHEMAS
 from long1k.train import preflight
 from long1k.train.config import SFTConfig, deepspeed_config_path
 from long1k.train.data import TokenizedData, assistant_markers, load_rows, tokenize_dataset, tokenizer_sha256
@@ -174,6 +177,20 @@ def run_preflight(config: SFTConfig, longest_row: int) -> preflight.MemoryPlan |
     return plan
 
 
+def built_from(dataset: str) -> str:
+    """What a dataset folder was built from, as its stats.json records it: real sources or generated demo data."""
+    stats = dataset_stats(dataset) if Path(dataset).is_dir() else None
+    if stats is None:
+        return f"{dataset} (no stats.json: its sources are not recorded)"
+    sources = {name: stats.get("config", {}).get(name) for name in SCHEMAS}
+    generated = generated_sources_of(stats)
+    listed = ", ".join(f"{name} {location}" for name, location in sources.items() if location)
+    if generated:
+        return (f"built from the GENERATED {', '.join(generated)} ({listed}): demo data for checking the chain, "
+                "not the Long1K set")
+    return f"built from {listed}"
+
+
 def train_dataset(data: TokenizedData):
     """Tokenized rows with their labels: TRL keeps the labels as they are and packs or pads them."""
     from datasets import Dataset
@@ -194,6 +211,7 @@ def write_run_config(config: SFTConfig, data: TokenizedData, identity: dict[str,
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
         "data": {
             "source": data.source,
+            "built_from": built_from(config.dataset),
             "manifest_sha256": data.manifest_sha256,
             **identity,
             "rows_read": data.rows_read,
@@ -221,6 +239,7 @@ def train(config: SFTConfig) -> None:
     rows = load_rows(config.dataset, config.dataset_split)
     data = tokenize_dataset(rows, tokenizer, config.block_size, config.dataset, config.loss_on)
     say(f"loss: {config.resolved_lm_head_loss} LM head (--lm_head_loss {config.lm_head_loss})")
+    say(f"data: {built_from(config.dataset)}")
     say(f"data: {data.rows_read} rows read, {len(data.input_ids)} used, {data.dropped_over_block_size} dropped "
         f"(longer than --block_size {config.block_size}), {data.dropped_without_assistant} without an assistant "
         f"turn; {sum(data.lengths):,} tokens")

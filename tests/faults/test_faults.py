@@ -153,3 +153,25 @@ def test_json_errors_say_at_once(tmp_path):
     with pytest.raises(Long1kError) as raised:
         list(iter_jsonl(bad))
     assert "at at" not in str(raised.value) and "Invalid control character at column 9" in str(raised.value)
+
+
+def test_generated_data_never_lands_where_real_data_is_expected(tmp_path, fixtures_dir, capsys):
+    from long1k.source_options import DEMO_OUT, REAL_OUT
+    from long1k.train.run import built_from
+
+    assert SynthesisConfig().out == DEMO_OUT  # the fixtures: demo data has a folder of its own
+    real_file = str(tmp_path / "ot.parquet")
+    assert SynthesisConfig(openthoughts=real_file, s1=real_file).out == REAL_OUT
+    assert SynthesisConfig(openthoughts=real_file).out == DEMO_OUT  # one generated source is enough
+    demo = tmp_path / "demo"
+    synthesize(SynthesisConfig(out=str(demo), **SMALL))
+    assert built_from(str(demo)).startswith("built from the GENERATED openthoughts, s1")
+    # a folder holding a build from real sources is never replaced by a demo build
+    stats = json.loads((demo / "stats.json").read_text())
+    stats["config"].update(openthoughts="open-thoughts/OpenThoughts-114k", s1="simplescaling/s1K-1.1")
+    (demo / "stats.json").write_text(json.dumps(stats))
+    with pytest.raises(Long1kError, match="holds a build from real sources, which this build from the generated "
+                                          "openthoughts, s1 .demo data. would replace"):
+        synthesize(SynthesisConfig(out=str(demo), **SMALL))
+    assert built_from(str(demo)) == ("built from openthoughts open-thoughts/OpenThoughts-114k, "
+                                     "s1 simplescaling/s1K-1.1")

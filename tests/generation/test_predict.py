@@ -81,7 +81,7 @@ def test_templates(tmp_path, tokenizer):
 def test_auto_template_follows_the_format_the_model_was_trained_on(tiny_model, benchmarks, tmp_path):
     import shutil
 
-    from long1k.formats import TRAINING_RECORD
+    from long1k.artifacts import TRAINING_RECORD
 
     model = tmp_path / "s1-model"
     shutil.copytree(tiny_model, model)
