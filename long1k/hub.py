@@ -64,11 +64,23 @@ def offline_hint(problem: str | None) -> str:
             "embedded default).")
 
 
+def looks_like_a_path(name: str) -> bool:
+    """A name that can only be a local path: a hub id is `name` or `owner/name`, never more."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
 def prepare_to_load(name: str) -> str | None:
-    """Before loading a model, tokenizer or config by `name`: a hub id on an unreachable hub switches
-    to the local cache (see use_cache_if_unreachable); a local path needs nothing."""
+    """Before loading a model, tokenizer or config by `name`: a missing local folder is said as such (not as a
+    malformed hub id); a hub id on an unreachable hub switches to the local cache (see use_cache_if_unreachable);
+    a local path needs nothing."""
     from pathlib import Path
+
+    from long1k.errors import Long1kError
 
     if Path(name).expanduser().exists():
         return None
+    if looks_like_a_path(name):
+        parent = next((p for p in Path(name).expanduser().parents if p.is_dir()), None)
+        hint = f" (the nearest folder that exists: {parent})" if parent and str(parent) != "." else ""
+        raise Long1kError(f"{name}: no such folder{hint}")
     return use_cache_if_unreachable()

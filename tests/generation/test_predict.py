@@ -210,3 +210,15 @@ def test_an_unknown_backend_is_refused_before_any_work(tmp_path, monkeypatch):
     with pytest.raises(Long1kError, match="--backend 'vlm' is not one of vllm, hf, openai"):
         predict(PredictConfig(model=str(tmp_path), backend="vlm", out=str(tmp_path / "out")))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_mistyped_model_folder_is_said_as_such_not_as_a_hub_id(tmp_path, benchmarks):
+    (tmp_path / "outputs" / "sft" / "long1k_launch").mkdir(parents=True)
+    typo = str(tmp_path / "outputs" / "sft" / "long1k_lanch" / "final")
+    with pytest.raises(Long1kError, match=f"{typo}: no such folder .the nearest folder that exists: "
+                                          f"{tmp_path / 'outputs' / 'sft'}"):
+        predict(PredictConfig(model=typo, backend="hf", benchmarks_dir=str(benchmarks), out=str(tmp_path / "p"),
+                              benchmarks=["math500"]))
+    with pytest.raises(Long1kError, match="outputs/x/final: no such folder"):
+        predict(PredictConfig(model="outputs/x/final", backend="hf", benchmarks_dir=str(benchmarks),
+                              out=str(tmp_path / "p"), benchmarks=["math500"]))
