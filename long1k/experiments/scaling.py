@@ -19,17 +19,6 @@ from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.reporting import figure, log_x_axis, markdown_table, write_table
 
-# Two-sided 95% critical values of Student's t (df 1..30); beyond 30 the normal value is close enough.
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-         2.045, 2.042)
-
-
-
-
-def t975(df: int) -> float:
-    return _T975[df - 1] if df <= len(_T975) else 1.960
-
 
 @dataclass
 class Fit:
@@ -48,24 +37,21 @@ class Fit:
 
 
 def fit_log_linear(benchmark: str, lengths: list[float], accuracies: list[float]) -> Fit:
+    """accuracy = a + b log10(length) by least squares (scipy), with the slope's 95% interval from Student's t
+    at n - 2 degrees of freedom (none with two points)."""
+    from scipy import stats
+
     if len(lengths) < 2 or len(set(lengths)) < 2:
         raise Long1kError(f"{benchmark}: a fit needs at least two different lengths, got {sorted(set(lengths))}")
     xs = [math.log10(x) for x in lengths]
     n = len(xs)
-    mean_x, mean_y = sum(xs) / n, sum(accuracies) / n
-    sxx = sum((x - mean_x) ** 2 for x in xs)
-    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, accuracies, strict=True))
-    b = sxy / sxx
-    a = mean_y - b * mean_x
-    residuals = [y - (a + b * x) for x, y in zip(xs, accuracies, strict=True)]
-    ss_res = sum(r * r for r in residuals)
-    ss_tot = sum((y - mean_y) ** 2 for y in accuracies)
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else None
+    line = stats.linregress(xs, accuracies)
+    r2 = None if len(set(accuracies)) < 2 else float(line.rvalue) ** 2
     low = high = None
     if n > 2:
-        half = t975(n - 2) * math.sqrt(ss_res / (n - 2) / sxx)
-        low, high = b - half, b + half
-    return Fit(benchmark, n, a, b, r2, low, high, list(lengths), list(accuracies))
+        half = float(stats.t.ppf(0.975, n - 2)) * float(line.stderr)
+        low, high = float(line.slope) - half, float(line.slope) + half
+    return Fit(benchmark, n, float(line.intercept), float(line.slope), r2, low, high, list(lengths), list(accuracies))
 
 
 def read_points_csv(path: Path) -> list[tuple[float, str, float]]:
@@ -159,10 +145,6 @@ def fits_rows(fits: list[Fit]) -> list[list]:
         r2 = f"{f.r2:.3f}" if f.r2 is not None else "n/a (constant accuracy)"
         rows.append([f.benchmark, f.n, f"{f.a:.2f}", f"{f.b:.2f}", ci, r2])
     return rows
-
-
-def fits_table(fits: list[Fit]) -> str:
-    return markdown_table(FITS_HEADER, fits_rows(fits))
 
 
 def plot_fits(fits: list[Fit], path: Path, levels: list[LevelSummary] | None = None) -> None:
