@@ -3,7 +3,6 @@ PNG through matplotlib's file backend (no display needed, no timestamp in the fi
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,12 +15,16 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def data_frame(header: Sequence[str], rows: Sequence[Sequence[Any]]):
+    """A pandas table of the rows, for the analyses that read results back."""
+    import pandas as pd
+
+    return pd.DataFrame([list(row) for row in rows], columns=list(header))
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+    data_frame(header, rows).to_csv(path, index=False)
     return path
 
 

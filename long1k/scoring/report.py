@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import statistics
 from collections import Counter, defaultdict
@@ -17,7 +16,7 @@ from long1k.formats import prefill_of
 from long1k.grading.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
 from long1k.grading.grade import GRADER_ERROR
 from long1k.jsonl import iter_jsonl, write_jsonl
-from long1k.reporting import figure, markdown_table, write_table
+from long1k.reporting import figure, markdown_table, write_csv, write_table
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
 from long1k.tasks import benchmark_order, get_task
@@ -213,12 +212,10 @@ TABLE_NOTE = ("pass@1 (%), mean over questions, samples and seeds; (+a/-b): how 
 
 
 def write_tables(by_grader: dict[str, dict[str, dict[str, dict]]], out: Path) -> str:
-    tables = []
-    with (out / "results.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_HEADER)
-        for grader, results in by_grader.items():
-            tables.append(f"grader: {grader}\n\n{table_for(results, grader, writer)}")
+    tables, csv_rows = [], []
+    for grader, results in by_grader.items():
+        tables.append(f"grader: {grader}\n\n{table_for(results, grader, csv_rows)}")
+    write_csv(out / "results.csv", CSV_HEADER, csv_rows)
     text = "\n\n".join(tables)
     (out / "results.md").write_text(f"{TABLE_NOTE}\n\n{text}\n", encoding="utf-8")
     return text
@@ -254,7 +251,7 @@ def column_name(benchmark: str, results: dict[str, dict[str, dict]]) -> str:
     return f"{benchmark} ({statistics.fmean(tokens):,.0f}-token prompts)" if tokens else benchmark
 
 
-def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
+def table_for(results: dict[str, dict[str, dict]], grader: str, csv_rows: list) -> str:
     benchmarks = benchmark_order({b for per_model in results.values() for b in per_model})
     lines = []
     for model, per_benchmark in results.items():
@@ -263,7 +260,7 @@ def table_for(results: dict[str, dict[str, dict]], grader: str, writer) -> str:
             metrics = per_benchmark.get(benchmark)
             cells.append(table4_cell(metrics) if metrics else "-")
             if metrics:
-                writer.writerow(csv_row(model, grader, benchmark, metrics))
+                csv_rows.append(csv_row(model, grader, benchmark, metrics))
         lines.append([model, *cells])
     scores = markdown_table(["model", *(column_name(b, results) for b in benchmarks)], lines)
     return f"{scores}\n\nwhat was measured:\n\n{measured_table(results)}"

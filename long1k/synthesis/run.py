@@ -51,6 +51,14 @@ def screen(config: SynthesisConfig, openthoughts: Source, s1: Source, index: Ben
     return ot, s1_rows, usable
 
 
+def sources_in_words(config: SynthesisConfig) -> str:
+    """For figure titles: real sources, or which generated world (the fixtures, the miniature's minichain)."""
+    if not config.generated_sources:
+        return "real sources"
+    worlds = sorted({getattr(config, name).partition(":")[2] for name in config.generated_sources} - {""})
+    return "generated sources" + (f" ({', '.join(worlds)})" if worlds else "")
+
+
 def synthesize(config: SynthesisConfig) -> dict:
     """Run the whole synthesis; return the stats written to OUT/stats.json."""
     config.validate()
@@ -115,6 +123,7 @@ def synthesize(config: SynthesisConfig) -> dict:
         "sampling": counters,
     }
     stats = output.write_dataset(out, examples, stats, id_prefix="long1k", shard_size=config.shard_size,
+                                 title=f"Long1K synthesis from {sources_in_words(config)}",
                                  block_size=config.block_size, llamafactory=True, skips=skips,
                                  reports={NEAR_MISSES: near_misses})
     print_summary(stats, out, time.perf_counter() - started)

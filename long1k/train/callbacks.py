@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from transformers import TrainerCallback
+
+from long1k.reporting import write_csv
 
 
 class LossHistory(TrainerCallback):
@@ -19,22 +20,25 @@ class LossHistory(TrainerCallback):
             return
         rows = [(e["step"], e["loss"], e.get("learning_rate"), e.get("epoch")) for e in state.log_history
                 if "loss" in e]
-        with (self.output_dir / "loss_history.csv").open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["step", "loss", "learning_rate", "epoch"])
-            writer.writerows(rows)
+        write_csv(self.output_dir / "loss_history.csv", ["step", "loss", "learning_rate", "epoch"], rows)
         if rows:
-            plot_loss(rows, self.output_dir / "loss.png")
+            plot_loss(rows, self.output_dir / "loss.png", run_name(self.output_dir))
 
 
-def plot_loss(rows: list[tuple], path: Path) -> None:
+def run_name(output_dir: Path) -> str:
+    """A run's name for its figures: its output folder's (outputs/sft/long1k_launch -> long1k_launch)."""
+    resolved = output_dir.resolve()
+    return resolved.parent.name if resolved.name == "sft" and resolved.parent.name else resolved.name
+
+
+def plot_loss(rows: list[tuple], path: Path, run: str) -> None:
     from long1k.reporting import figure
 
     with figure(path, figsize=(7, 4)) as (_, ax):
         ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="." if len(rows) < 50 else None)
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("training loss (tokens carrying loss)")
-        ax.set_title("Long1K SFT: training loss")
+        ax.set_title(f"{run}: training loss (SFT)")
         ax.grid(alpha=0.3)
 
 
