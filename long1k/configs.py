@@ -64,8 +64,14 @@ def merge_repeated_list_flags(argv: list[str], list_flags: set[str]) -> list[str
     return [token for group in groups for token in group]
 
 
-def parse_config(config_type: type[T], argv: list[str] | None = None, description: str = "") -> T:
-    """Build `config_type` from `--config YAML` and command-line flags (flags win)."""
+def help_text(text: str) -> dict:
+    """A dataclass field's metadata: its --help text."""
+    return {"help": text}
+
+
+def parse_values(config_type: type, argv: list[str] | None = None, description: str = "") -> dict:
+    """The values a stage's options would take, without building the config: its defaults, then `--config
+    YAML`, then command-line flags (flags win). The one reader of recipes and flags."""
     import sys
 
     from transformers import HfArgumentParser
@@ -80,4 +86,9 @@ def parse_config(config_type: type[T], argv: list[str] | None = None, descriptio
         parser.set_defaults(**load_yaml_recipe(config_path, field_names))
     namespace = parser.parse_args(argv)
     del namespace.config
-    return config_type(**vars(namespace))
+    return vars(namespace)
+
+
+def parse_config(config_type: type[T], argv: list[str] | None = None, description: str = "") -> T:
+    """Build `config_type` from `--config YAML` and command-line flags (flags win)."""
+    return config_type(**parse_values(config_type, argv, description))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from long1k.configs import help_text
 from long1k.fixtures import default_fixtures_dir
 from long1k.source_schemas import SCHEMAS, SourceSchema
 from long1k.sources import Source, load_source
@@ -14,16 +15,13 @@ from long1k.tokenizer import OFFLINE_TOKENIZER
 FIXTURES = "fixtures"
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
-
 
 REAL_OUT, DEMO_OUT = "outputs/long1k", "outputs/demo/long1k"
 
 
 @dataclass
 class OutputOption:
-    out: str | None = field(default=None, metadata=_help(
+    out: str | None = field(default=None, metadata=help_text(
         f"output folder (default: {REAL_OUT} from real sources, {DEMO_OUT} when any source is generated, so that "
         "demo data never lands where training looks for the real set)"))
 
@@ -32,17 +30,17 @@ class OutputOption:
 class SourceOptions:
     """Where each source is read from; the hub configuration and split apply to hub ids only."""
 
-    openthoughts: str = field(default=FIXTURES, metadata=_help(
+    openthoughts: str = field(default=FIXTURES, metadata=help_text(
         "OpenThoughts-114k: a hub id (open-thoughts/OpenThoughts-114k), a local json/jsonl/parquet/csv file or "
         "folder, 'fixtures' for the generated offline source, or 'fixtures:minichain/STYLE' for the miniature "
         "world's (STYLE: none, some, full, checked)"))
-    openthoughts_config: str = field(default="metadata", metadata=_help("hub config of --openthoughts"))
-    openthoughts_split: str = field(default="train", metadata=_help("hub split of --openthoughts"))
-    s1: str = field(default=FIXTURES, metadata=_help(
+    openthoughts_config: str = field(default="metadata", metadata=help_text("hub config of --openthoughts"))
+    openthoughts_split: str = field(default="train", metadata=help_text("hub split of --openthoughts"))
+    s1: str = field(default=FIXTURES, metadata=help_text(
         "s1K-1.1: a hub id (simplescaling/s1K-1.1), a local file or folder, 'fixtures' or "
         "'fixtures:minichain/STYLE'"))
-    s1_split: str = field(default="train", metadata=_help("hub split of --s1"))
-    tokenizer: str = field(default=OFFLINE_TOKENIZER, metadata=_help(
+    s1_split: str = field(default="train", metadata=help_text("hub split of --s1"))
+    tokenizer: str = field(default=OFFLINE_TOKENIZER, metadata=help_text(
         "tokenizer that counts tokens and applies the chat template: 'offline' (Qwen2.5 ids, no download), "
         "'mini' (the miniature world's, no download), a hub id or a local folder"))
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from long1k.artifacts import TRAINING_RECORD, read_json, score_results
-from long1k.configs import parse_config
+from long1k.configs import help_text, parse_config
 from long1k.errors import Long1kError
 from long1k.formats import get_format
 from long1k.reporting import markdown_table
@@ -40,22 +40,19 @@ ABLATIONS = {
 BENCHMARK = "minichain"
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
-
 
 @dataclass
 class LearningCheckConfig:
-    out: str = field(default="outputs/mini/learning_check", metadata=_help("output folder (replaced)"))
-    data_recipe: str = field(default="data/recipes/mini_world.yaml", metadata=_help(
+    out: str = field(default="outputs/mini/learning_check", metadata=help_text("output folder (replaced)"))
+    data_recipe: str = field(default="data/recipes/mini_world.yaml", metadata=help_text(
         "synthesis recipe of the training data (relative paths: from the repository)"))
-    train_recipe: str = field(default="train/recipes/mini_cpu.yaml", metadata=_help("training recipe"))
-    nproc: int = field(default=2, metadata=_help("training processes (torchrun --nproc-per-node)"))
-    min_pass: float = field(default=80.0, metadata=_help("held-out pass@1 the check needs"))
-    min_prompt_loss: float = field(default=2.0, metadata=_help(
+    train_recipe: str = field(default="train/recipes/mini_cpu.yaml", metadata=help_text("training recipe"))
+    nproc: int = field(default=2, metadata=help_text("training processes (torchrun --nproc-per-node)"))
+    min_pass: float = field(default=80.0, metadata=help_text("held-out pass@1 the check needs"))
+    min_prompt_loss: float = field(default=2.0, metadata=help_text(
         "mean loss (nats per token) on the held-out prompts that answer-only training leaves, at least"))
-    max_tokens: int = field(default=400, metadata=_help("response budget (a held-out answer needs about 60)"))
-    ablation: str = field(default="none", metadata=_help(f"break one link on purpose: {', '.join(ABLATIONS)}"))
+    max_tokens: int = field(default=400, metadata=help_text("response budget (a held-out answer needs about 60)"))
+    ablation: str = field(default="none", metadata=help_text(f"break one link on purpose: {', '.join(ABLATIONS)}"))
 
 
 @dataclass

@@ -9,35 +9,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from long1k.configs import help_text
 from long1k.errors import Long1kError
 from long1k.source_options import OutputOption, SourceOptions, default_out
 from long1k.synthesis.options import DatasetOptions, StitchOptions, domains_field
-
-
-def _help(text: str) -> dict:
-    return {"help": text}
 
 
 @dataclass
 class SamplingOptions:
     """The synthesis' own options: how many rows of each part, and which lengths."""
 
-    num_samples: int = field(default=1000, metadata=_help("rows to write"))
-    s1_share: float = field(default=0.3, metadata=_help("share of rows taken from s1.1 (0..1)"))
-    s1_min_tokens: int = field(default=1024, metadata=_help(
+    num_samples: int = field(default=1000, metadata=help_text("rows to write"))
+    s1_share: float = field(default=0.3, metadata=help_text("share of rows taken from s1.1 (0..1)"))
+    s1_min_tokens: int = field(default=1024, metadata=help_text(
         "s1.1 rows need at least this many tokens in deepseek trajectory + attempt"))
-    s1_max_tokens: int = field(default=32768, metadata=_help("... and at most this many"))
-    s1_require_correct: bool = field(default=False, metadata=_help(
+    s1_max_tokens: int = field(default=32768, metadata=help_text("... and at most this many"))
+    s1_require_correct: bool = field(default=False, metadata=help_text(
         "keep only s1.1 rows whose deepseek_grade is 'Yes' (s1.1 itself trains on all rows)"))
-    pair_min_tokens: int = field(default=0, metadata=_help("stitched rows need at least this many response tokens"))
-    pair_max_tokens: int = field(default=32768, metadata=_help("... and at most this many"))
-    part_min_tokens: int = field(default=0, metadata=_help(
+    pair_min_tokens: int = field(default=0, metadata=help_text("stitched rows need at least this many response tokens"))
+    pair_max_tokens: int = field(default=32768, metadata=help_text("... and at most this many"))
+    part_min_tokens: int = field(default=0, metadata=help_text(
         "each half of a pair needs at least this many tokens (reasoning + solution): a length band"))
-    part_max_tokens: int = field(default=32768, metadata=_help("... and at most this many"))
+    part_max_tokens: int = field(default=32768, metadata=help_text("... and at most this many"))
     domains: list[str] = domains_field()
-    s1_domains: list[str] = field(default_factory=lambda: ["math"], metadata=_help(
+    s1_domains: list[str] = field(default_factory=lambda: ["math"], metadata=help_text(
         "s1.1 rows kept by cot_type (math, science, crossword); the paper adds math problems"))
-    reuse_problems: bool = field(default=False, metadata=_help(
+    reuse_problems: bool = field(default=False, metadata=help_text(
         "allow one problem in several rows (default: each problem at most once in the dataset, both sources "
         "together, by its normalised text)"))
 

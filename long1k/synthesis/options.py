@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from long1k.configs import help_text
 from long1k.decontamination.index import THRESHOLD, BenchmarkIndex, load_benchmark_index
 from long1k.errors import Long1kError
 from long1k.formats import FORMATS
@@ -20,26 +21,23 @@ from long1k.links import (
 )
 
 DEFAULT_BENCHMARKS_DIR = "outputs/benchmarks"
-def _help(text: str) -> dict:
-    return {"help": text}
-
 
 def domains_field() -> list[str]:
-    return field(default_factory=lambda: ["math"], metadata=_help(
+    return field(default_factory=lambda: ["math"], metadata=help_text(
         "OpenThoughts domains to stitch; the paper uses math only"))
 
 
 @dataclass
 class StitchOptions:
-    reasoning_format: str = field(default="openthoughts", metadata=_help(
+    reasoning_format: str = field(default="openthoughts", metadata=help_text(
         f"assistant turn layout: {', '.join(FORMATS)}"))
     question_links: list[str] = field(default_factory=lambda: list(DEFAULT_QUESTION_LINKS),
-                                      metadata=_help("phrases introducing each further problem in the user turn "
+                                      metadata=help_text("phrases introducing each further problem in the user turn "
                                                      "({nth}, {Nth}, {prev}, {Prev} name the positions)"))
     reasoning_links: list[str] = field(default_factory=lambda: list(DEFAULT_REASONING_LINKS),
-                                       metadata=_help("phrases joining consecutive reasoning traces"))
+                                       metadata=help_text("phrases joining consecutive reasoning traces"))
     solution_links: list[str] = field(default_factory=lambda: list(DEFAULT_SOLUTION_LINKS),
-                                      metadata=_help("phrases joining consecutive solutions"))
+                                      metadata=help_text("phrases joining consecutive solutions"))
 
     def draw_links(self, rng, parts: int) -> list[dict[str, str]]:
         """This row's linking phrases (long1k/links.py)."""
@@ -57,17 +55,17 @@ class StitchOptions:
 
 @dataclass
 class DatasetOptions:
-    block_size: int = field(default=32768, metadata=_help(
+    block_size: int = field(default=32768, metadata=help_text(
         "rows whose chat-templated text has more tokens are dropped and counted, never truncated"))
-    seed: int = field(default=42, metadata=_help("random seed: same inputs + seed = same bytes"))
-    decontaminate: bool = field(default=True, metadata=_help("drop source rows that overlap a benchmark problem"))
-    benchmarks_dir: str | None = field(default=None, metadata=_help(
+    seed: int = field(default=42, metadata=help_text("random seed: same inputs + seed = same bytes"))
+    decontaminate: bool = field(default=True, metadata=help_text("drop source rows that overlap a benchmark problem"))
+    benchmarks_dir: str | None = field(default=None, metadata=help_text(
         "prepared benchmark files for decontamination (default: the fixture benchmarks when the sources are "
         "fixtures, else outputs/benchmarks)"))
-    ngram: int = field(default=8, metadata=_help("word n-gram size of the decontamination check"))
-    contamination_threshold: float = field(default=THRESHOLD, metadata=_help(
+    ngram: int = field(default=8, metadata=help_text("word n-gram size of the decontamination check"))
+    contamination_threshold: float = field(default=THRESHOLD, metadata=help_text(
         "a source problem holding this share of a benchmark item's n-grams is a copy of it and dropped"))
-    shard_size: int = field(default=500, metadata=_help("rows per JSON shard under OUT/data/"))
+    shard_size: int = field(default=500, metadata=help_text("rows per JSON shard under OUT/data/"))
 
     def dataset_problems(self) -> list[str]:
         if self.block_size < 1 or self.shard_size < 1 or self.ngram < 1:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from trl import SFTConfig as TRLSFTConfig
 
+from long1k.configs import help_text
 from long1k.errors import Long1kError
 from long1k.train.data import LOSS_ON
 from long1k.train.preflight import LOSSES as LM_HEAD_LOSSES
@@ -31,62 +32,60 @@ def deepspeed_config_path(name_or_path: str) -> Path:
     return path.resolve()
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
-
 
 @dataclass
 class SFTConfig(TRLSFTConfig):
     # --- Long1K options
-    model_name_or_path: str = field(default="Qwen/Qwen2.5-32B-Instruct", metadata=_help(
+    model_name_or_path: str = field(default="Qwen/Qwen2.5-32B-Instruct", metadata=help_text(
         "hub id or local folder, or a named random-initialised shape (tiny-qwen2, qwen2.5-1.5b, ...): no download"))
-    tokenizer_name: str | None = field(default=None, metadata=_help(
+    tokenizer_name: str | None = field(default=None, metadata=help_text(
         "tokenizer (default: the model's; 'offline' Qwen2.5 for the named random shapes)"))
-    dataset: str = field(default="outputs/long1k", metadata=_help(
+    dataset: str = field(default="outputs/long1k", metadata=help_text(
         "the --out folder of data/synthesize.py, a json/jsonl/parquet file, or a hub id"))
-    dataset_split: str = field(default="train", metadata=_help("split, for a hub dataset"))
-    block_size: int = field(default=32768, metadata=_help(
+    dataset_split: str = field(default="train", metadata=help_text("split, for a hub dataset"))
+    block_size: int = field(default=32768, metadata=help_text(
         "longest row in tokens; longer rows are dropped and counted before training, never truncated "
         "(TRL's max_length is set from it)"))
-    max_length: int | None = field(default=None, metadata=_help(
+    max_length: int | None = field(default=None, metadata=help_text(
         "TRL's name for the row limit, which truncates: use --block_size, which drops and counts instead"))
-    packing: bool = field(default=False, metadata=_help(
+    packing: bool = field(default=False, metadata=help_text(
         "padding-free packing (TRL's best-fit decreasing): rows share micro-batches of up to --block_size tokens "
         "without attending to each other (changes the number of optimizer steps, hence off by default)"))
-    attn_implementation: str = field(default="auto", metadata=_help(
+    attn_implementation: str = field(default="auto", metadata=help_text(
         "auto (flash_attention_2 when installed on GPU, else sdpa), flash_attention_2, sdpa or eager"))
-    resume: bool = field(default=False, metadata=_help("continue from the last checkpoint in --output_dir"))
-    preflight: str = field(default="refuse", metadata=_help(
+    resume: bool = field(default=False, metadata=help_text("continue from the last checkpoint in --output_dir"))
+    preflight: str = field(default="refuse", metadata=help_text(
         "memory check before loading the model, at the longest row of the data: refuse (stop when a rank's "
         "estimate exceeds its GPU; never on CPU), warn (say so and go on) or off"))
-    force: bool = field(default=False, metadata=_help("go on when the preflight refuses (as --preflight warn)"))
-    gpu_memory_gb: float | None = field(default=None, metadata=_help(
+    force: bool = field(default=False, metadata=help_text("go on when the preflight refuses (as --preflight warn)"))
+    gpu_memory_gb: float | None = field(default=None, metadata=help_text(
         "GPU memory per rank for the preflight (default: the GPU this rank sees)"))
 
     # --- Trainer arguments whose defaults follow the original run (REFERENCE section 3)
-    output_dir: str | None = field(default="outputs/sft", metadata=_help("checkpoints, logs, final model"))
-    learning_rate: float = field(default=2e-5, metadata=_help("peak learning rate (launch script: 2e-5)"))
-    num_train_epochs: float = field(default=4.0, metadata=_help("epochs (launch script: 4)"))
-    per_device_train_batch_size: int = field(default=1, metadata=_help("rows per GPU per micro-step"))
-    gradient_accumulation_steps: int = field(default=2, metadata=_help("global batch = 8 GPUs x 1 x 2 = 16"))
-    lr_scheduler_type: str = field(default="cosine", metadata=_help("learning-rate schedule"))
-    warmup_steps: float = field(default=0.05, metadata=_help("warmup: a ratio of all steps when < 1"))
-    weight_decay: float = field(default=1e-4, metadata=_help("AdamW weight decay"))
-    adam_beta1: float = field(default=0.9, metadata=_help("Adam beta1"))
-    adam_beta2: float = field(default=0.95, metadata=_help("Adam beta2"))
-    bf16: bool = field(default=True, metadata=_help("bfloat16 mixed precision"))
-    gradient_checkpointing: bool = field(default=True, metadata=_help("recompute activations in backward"))
-    logging_steps: float = field(default=1, metadata=_help("log every N steps"))
-    save_steps: float = field(default=62, metadata=_help("checkpoint every N steps (launch script: 62)"))
-    save_total_limit: int | None = field(default=3, metadata=_help("keep at most N checkpoints"))
-    remove_unused_columns: bool = field(default=False, metadata=_help("keep the dataset's columns (input_ids, labels)"))
-    deepspeed: str | None = field(default="z3_offload", metadata=_help(
+    output_dir: str | None = field(default="outputs/sft", metadata=help_text("checkpoints, logs, final model"))
+    learning_rate: float = field(default=2e-5, metadata=help_text("peak learning rate (launch script: 2e-5)"))
+    num_train_epochs: float = field(default=4.0, metadata=help_text("epochs (launch script: 4)"))
+    per_device_train_batch_size: int = field(default=1, metadata=help_text("rows per GPU per micro-step"))
+    gradient_accumulation_steps: int = field(default=2, metadata=help_text("global batch = 8 GPUs x 1 x 2 = 16"))
+    lr_scheduler_type: str = field(default="cosine", metadata=help_text("learning-rate schedule"))
+    warmup_steps: float = field(default=0.05, metadata=help_text("warmup: a ratio of all steps when < 1"))
+    weight_decay: float = field(default=1e-4, metadata=help_text("AdamW weight decay"))
+    adam_beta1: float = field(default=0.9, metadata=help_text("Adam beta1"))
+    adam_beta2: float = field(default=0.95, metadata=help_text("Adam beta2"))
+    bf16: bool = field(default=True, metadata=help_text("bfloat16 mixed precision"))
+    gradient_checkpointing: bool = field(default=True, metadata=help_text("recompute activations in backward"))
+    logging_steps: float = field(default=1, metadata=help_text("log every N steps"))
+    save_steps: float = field(default=62, metadata=help_text("checkpoint every N steps (launch script: 62)"))
+    save_total_limit: int | None = field(default=3, metadata=help_text("keep at most N checkpoints"))
+    remove_unused_columns: bool = field(default=False, metadata=help_text(
+        "keep the dataset's columns (input_ids, labels)"))
+    deepspeed: str | None = field(default="z3_offload", metadata=help_text(
         "DeepSpeed config: z3_offload (the paper's: ZeRO-3, parameters and optimizer on the CPU), z3 (no offload), "
         "a JSON file, or '' for none"))
-    lm_head_loss: str = field(default="auto", metadata=_help(
+    lm_head_loss: str = field(default="auto", metadata=help_text(
         "chunked (TRL's fused LM head: never builds the tokens x vocabulary logits), full (the model's own loss over "
         "the full fp32 logits: faster on CPU, docs/training.md) or auto (chunked on GPUs, full on CPU)"))
-    loss_on: str = field(default="assistant", metadata=_help(
+    loss_on: str = field(default="assistant", metadata=help_text(
         "which tokens carry loss: assistant (every assistant turn), last_turn (the last assistant turn) or all; "
         "turns are found from the tokenizer's own chat template (assistant_without_end: an ablation that leaves "
         "the end-of-turn token out)"))

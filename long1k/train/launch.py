@@ -17,11 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 ENV_FLAGS = {"RECIPE": "--config", "MODEL": "--model_name_or_path", "DATA": "--dataset",
              "OUTPUT_DIR": "--output_dir", "DEEPSPEED": "--deepspeed"}
-DEFAULT_OUTPUT_DIR = "outputs/sft"
 
 
 def train_arguments(argv: list[str], env: dict[str, str]) -> list[str]:
@@ -35,15 +32,11 @@ def train_arguments(argv: list[str], env: dict[str, str]) -> list[str]:
 
 
 def output_dir(args: list[str]) -> str:
-    """Where the run writes (the log goes beside the checkpoints): --output_dir, else the recipe's."""
-    value = None
-    for i, arg in enumerate(args[:-1]):
-        if arg in ("--output_dir", "--output-dir"):
-            value = args[i + 1]
-        elif arg == "--config" and value is None:
-            recipe = yaml.safe_load(Path(args[i + 1]).read_text()) if Path(args[i + 1]).is_file() else None
-            value = (recipe or {}).get("output_dir")
-    return value or DEFAULT_OUTPUT_DIR
+    """Where the run writes (the log goes beside the checkpoints), as the train stage reads its options."""
+    from long1k.configs import parse_values
+    from long1k.train.config import SFTConfig
+
+    return parse_values(SFTConfig, args)["output_dir"]
 
 
 def master_port(env: dict[str, str]) -> str:

@@ -16,7 +16,6 @@ import platform
 import sys
 from pathlib import Path
 
-from long1k.configs import load_yaml_recipe
 from long1k.environment import library_versions
 from long1k.reporting import markdown_table
 from long1k.train import preflight
@@ -55,13 +54,10 @@ def read_machine() -> Machine:
 def recipe_values(path: str | None) -> dict:
     """The recipe's options over SFTConfig's defaults (read without building the config, which
     needs a GPU for bf16)."""
+    from long1k.configs import parse_values
     from long1k.train.config import SFTConfig
 
-    fields = {f.name: f for f in dataclasses.fields(SFTConfig)}
-    values = {name: f.default for name, f in fields.items() if f.default is not dataclasses.MISSING}
-    if path:
-        values.update(load_yaml_recipe(path, set(fields)))
-    return values
+    return parse_values(SFTConfig, ["--config", path] if path else [])
 
 
 def training_plan(machine: Machine, recipe: dict) -> tuple[list[tuple[str, str]], list[str]]:
@@ -148,7 +144,7 @@ def software_rows(machine: Machine) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="long1k env", description=__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default=None,
+    parser.add_argument("--recipe", "--config", dest="recipe", default=None,
                         help="training recipe YAML (default: train/sft.sh's defaults, the published launch recipe)")
     options = parser.parse_args(argv)
     machine = read_machine()

@@ -3,11 +3,8 @@ tokens only (labels from `long1k.train.data`; TRL pads or packs them and compute
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import os
-import sys
 from pathlib import Path
 
 from long1k.artifacts import TRAINING_RECORD, dataset_stats
@@ -280,22 +277,11 @@ def release_process_group() -> None:
 
 
 def deepspeed_requested(argv: list[str] | None) -> bool:
-    """Whether the run uses DeepSpeed (--deepspeed, else the recipe's, else the default), read before the
-    config is built: on the CPU path the distributed state must exist first (init_cpu_distributed)."""
-    import argparse
+    """Whether the run uses DeepSpeed (flags over the recipe over the default), read before the config is built:
+    on the CPU path the distributed state must exist first (init_cpu_distributed)."""
+    from long1k.configs import parse_values
 
-    import yaml
-
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--config")
-    parser.add_argument("--deepspeed")
-    known = parser.parse_known_args(sys.argv[1:] if argv is None else argv)[0]
-    if known.deepspeed is None and known.config:
-        with contextlib.suppress(OSError, yaml.YAMLError, AttributeError):  # parse_config reports these
-            known.deepspeed = (yaml.safe_load(Path(known.config).read_text(encoding="utf-8")) or {}).get("deepspeed")
-    if known.deepspeed is None:
-        known.deepspeed = next(f.default for f in dataclasses.fields(SFTConfig) if f.name == "deepspeed")
-    return bool(known.deepspeed)
+    return bool(parse_values(SFTConfig, argv)["deepspeed"])
 
 
 def init_cpu_distributed(deepspeed: bool) -> None:

@@ -339,3 +339,15 @@ def test_one_node_launches_on_a_free_port_and_several_agree_on_one():
     assert master_port({"NNODES": "2"}) == "29500"
     ports = {master_port({}) for _ in range(3)}
     assert all(int(p) > 0 for p in ports) and "29500" not in ports
+
+
+def test_the_launcher_reads_the_output_folder_as_the_train_stage_does(tmp_path):
+    from conftest import REPO
+
+    from long1k.train.launch import output_dir
+
+    recipe = str(REPO / "train" / "recipes" / "tiny_cpu.yaml")
+    assert output_dir(["--config", recipe]) == "outputs/demo/sft"
+    assert output_dir(["--config", recipe, "--output_dir", str(tmp_path / "a")]) == str(tmp_path / "a")
+    assert output_dir(["--config", recipe, f"--output_dir={tmp_path / 'b'}"]) == str(tmp_path / "b")
+    assert output_dir([f"--output-dir={tmp_path / 'c'}"]) == str(tmp_path / "c")
