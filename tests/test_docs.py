@@ -108,3 +108,43 @@ def test_documented_commands_use_flags_their_stage_accepts():
         accepted = set(re.findall(r"--[\w-]+", stage_help(stage)))
         unknown += [f"{page}: {stage} {flag}" for flag in flags if flag not in accepted]
     assert unknown == []
+
+
+def test_every_module_path_the_docs_name_exists():
+    """A doc that sends a reader to long1k/x.py for something must name a file that exists."""
+    missing = [(page.name, path) for page in PAGES
+               for path in re.findall(r"`(long1k/[\w/]+\.py)`", page.read_text(encoding="utf-8"))
+               if not (REPO / path).is_file() and "| `" + path not in page.read_text(encoding="utf-8")]
+    assert missing == []
+
+
+def test_the_linking_phrase_defaults_are_documented_where_they_live():
+    from long1k import links
+    from long1k.synthesis.config import SynthesisConfig
+
+    text = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
+    assert "defaults in `long1k/links.py`" in text
+    assert SynthesisConfig().question_links == links.DEFAULT_QUESTION_LINKS
+
+
+def test_the_results_csv_columns_are_the_documented_ones():
+    from long1k.scoring.report import CSV_HEADER
+
+    text = (REPO / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    assert "columns `" + ", ".join(CSV_HEADER) + "`" in re.sub(r"\s+", " ", text)
+    assert "one column per benchmark: mean pass@1" not in text.replace("\n", " ").split("results.csv")[1][:200]
+
+
+def test_the_budget_forcing_the_docs_give_is_the_one_the_miniature_runs():
+    script = (REPO / "scripts" / "miniature.sh").read_text(encoding="utf-8")
+    budget = re.search(r"--thinking_budget (\d+)", script).group(1)
+    text = (REPO / "docs" / "experiments.md").read_text(encoding="utf-8")
+    given = set(re.findall(r"budget-forced at (?:a )?(\d+)", text)) | set(re.findall(r"--thinking_budget (\d+)",
+                                                                                        text))
+    assert given == {budget}
+
+
+def test_every_stage_takes_a_recipe_with_config():
+    """The README says every stage reads its options from --config: env included."""
+    for stage in ("env", "train", "predict", "score", "synthesize", "prepare-benchmarks"):
+        assert "--config" in stage_help(stage), stage
