@@ -64,6 +64,25 @@ def merge_repeated_list_flags(argv: list[str], list_flags: set[str]) -> list[str
     return [token for group in groups for token in group]
 
 
+def raise_problems(problems: list[str]) -> None:
+    """The one validation style: a config collects every problem with its options, and they are said together,
+    before any work."""
+    if problems:
+        raise Long1kError("; ".join(problems))
+
+
+def one_of(flag: str, value, allowed) -> list[str]:
+    """A problem when `value` is not one of `allowed` (with the one meant, when close)."""
+    import difflib
+
+    allowed = [str(a) for a in allowed]
+    if str(value) in allowed:
+        return []
+    close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return [f"--{flag} {value!r} is not one of {', '.join(allowed)}{hint}"]
+
+
 def help_text(text: str) -> dict:
     """A dataclass field's metadata: its --help text."""
     return {"help": text}

@@ -37,3 +37,17 @@ def test_a_list_flag_given_twice_keeps_both():
     assert config.source == ["math500=A", "aime24=B"] and config.benchmarks == ["math500", "aime24", "aime25"]
     assert config.fixtures is True
     assert parse_config(PrepareConfig, ["--source", "x=1"]).source == ["x=1"]
+
+
+def test_options_are_validated_in_one_style_every_problem_at_once(tmp_path):
+    from long1k.scoring.report import ScoreConfig
+    from long1k.train.config import SFTConfig
+
+    with pytest.raises(Long1kError) as raised:
+        ScoreConfig(predictions=[str(tmp_path)], grader="rulez", timeout=0).validate()
+    assert str(raised.value) == ("--grader 'rulez' is not one of rule, judge, both (did you mean 'rule'?); "
+                                 "--timeout must be positive, not 0")
+    with pytest.raises(Long1kError) as raised:
+        SFTConfig(output_dir=str(tmp_path), deepspeed="", bf16=False, loss_on="asistant", preflight="never")
+    assert str(raised.value) == ("--loss_on 'asistant' is not one of assistant, last_turn, all, assistant_without_end "
+                                 "(did you mean 'assistant'?); --preflight 'never' is not one of refuse, warn, off")

@@ -14,7 +14,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from long1k.configs import parse_config
+from long1k.configs import one_of, parse_config, raise_problems
 from long1k.environment import library_versions
 from long1k.errors import Long1kError
 from long1k.faults import kill_point
@@ -111,9 +111,7 @@ class PredictConfig:
     def validate(self) -> None:
         """Every counting option checked before any work, as one message."""
         problems = []
-        backends = [b.value for b in BackendName]
-        if self.backend not in backends:
-            problems.append(f"--backend {self.backend!r} is not one of {', '.join(backends)}")
+        problems += one_of("backend", self.backend, [b.value for b in BackendName])
         if self.n_samples < 1 or self.n_samples >= SEED_STRIDE:
             problems.append(f"--n_samples must lie in [1, {SEED_STRIDE})")
         if self.chunk < 1:
@@ -132,8 +130,7 @@ class PredictConfig:
             problems.append("--thinking_budget must lie in [1, --max_tokens): the answer needs tokens too")
         if not self.benchmarks:
             problems.append("--benchmarks names no benchmark")
-        if problems:
-            raise Long1kError("; ".join(problems))
+        raise_problems(problems)
 
     def sampling(self) -> Sampling:
         return Sampling(self.temperature, self.top_p, self.top_k, self.min_p, self.repetition_penalty,

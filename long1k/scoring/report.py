@@ -10,7 +10,7 @@ from pathlib import Path
 
 from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
 from long1k.artifacts import SCORE_RESULTS
-from long1k.configs import parse_config
+from long1k.configs import one_of, parse_config, raise_problems
 from long1k.errors import Long1kError
 from long1k.formats import prefill_of
 from long1k.grading.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
@@ -44,6 +44,13 @@ class ScoreConfig:
     judge_base_urls: list[str] = field(default_factory=list, metadata={"help": "openai backend: .../v1 URLs"})
     judge_tensor_parallel_size: int = field(default=2, metadata={"help": "vllm: GPUs for the judge"})
     judge_max_tokens: int = field(default=1024, metadata={"help": "judge's generation budget"})
+
+    def validate(self) -> None:
+        problems = one_of("grader", self.grader, ("rule", "judge", "both"))
+        problems += one_of("extraction", self.extraction, MODES) + one_of("answer_region", self.answer_region, REGIONS)
+        if not self.timeout > 0:
+            problems.append(f"--timeout must be positive, not {self.timeout}")
+        raise_problems(problems)
 
 
 def prediction_files(paths: list[str]) -> list[Path]:
@@ -319,14 +326,7 @@ def plot_positions(points: dict[tuple[str, str], list[float]], bases: dict[tuple
 
 def score(config: ScoreConfig) -> dict[str, dict]:
     """Grade, aggregate and write; returns results[grader][model][benchmark] = metrics."""
-    if config.grader not in ("rule", "judge", "both"):
-        raise Long1kError(f"--grader must be rule, judge or both, not {config.grader!r}")
-    if not config.timeout > 0:
-        raise Long1kError(f"--timeout must be positive, not {config.timeout}")
-    if config.extraction not in MODES:
-        raise Long1kError(f"--extraction must be one of {', '.join(MODES)}, not {config.extraction!r}")
-    if config.answer_region not in REGIONS:
-        raise Long1kError(f"--answer_region must be one of {', '.join(REGIONS)}, not {config.answer_region!r}")
+    config.validate()
     rows = load_predictions(prediction_files(config.predictions))
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)

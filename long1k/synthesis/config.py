@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from long1k.configs import help_text
-from long1k.errors import Long1kError
+from long1k.configs import help_text, raise_problems
 from long1k.source_options import OutputOption, SourceOptions, default_out
 from long1k.synthesis.options import DatasetOptions, StitchOptions, domains_field
 
@@ -61,5 +60,4 @@ class SynthesisConfig(DatasetOptions, StitchOptions, SamplingOptions, SourceOpti
 
     def validate(self) -> None:
         problems = self.sampling_problems() + self.stitch_problems() + self.dataset_problems()
-        if problems:
-            raise Long1kError("; ".join(problems))
+        raise_problems(problems)

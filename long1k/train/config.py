@@ -12,7 +12,7 @@ from pathlib import Path
 
 from trl import SFTConfig as TRLSFTConfig
 
-from long1k.configs import help_text
+from long1k.configs import help_text, one_of, raise_problems
 from long1k.errors import Long1kError
 from long1k.train.data import LOSS_ON
 from long1k.train.preflight import LOSSES as LM_HEAD_LOSSES
@@ -97,18 +97,16 @@ class SFTConfig(TRLSFTConfig):
             self.deepspeed = None
         if isinstance(self.deepspeed, str):
             self.deepspeed = str(deepspeed_config_path(self.deepspeed))
-        if self.loss_on not in LOSS_ON:
-            raise Long1kError(f"--loss_on must be one of {', '.join(LOSS_ON)}, not {self.loss_on!r}")
-        if self.lm_head_loss not in ("auto", *LM_HEAD_LOSSES):
-            raise Long1kError(f"--lm_head_loss must be auto, chunked or full, not {self.lm_head_loss!r}")
-        if self.preflight not in ("warn", "refuse", "off"):
-            raise Long1kError(f"--preflight must be warn, refuse or off, not {self.preflight!r}")
+        problems = (one_of("loss_on", self.loss_on, LOSS_ON) + one_of("lm_head_loss", self.lm_head_loss,
+                                                                       ("auto", *LM_HEAD_LOSSES))
+                    + one_of("preflight", self.preflight, ("refuse", "warn", "off")))
         if self.block_size < 1:
-            raise Long1kError("--block_size must be positive")
+            problems.append("--block_size must be positive")
         if self.max_length not in (None, self.block_size):
-            raise Long1kError("--max_length truncates rows: use --block_size, which drops longer rows and counts them")
+            problems.append("--max_length truncates rows: use --block_size, which drops longer rows and counts them")
+        raise_problems(problems)
         self.max_length = self.block_size
-        self.refuse_trl_options_that_bypass_the_labels()
+        raise_problems(self.trl_options_that_bypass_the_labels())
         from accelerate import PartialState
 
         if PartialState._shared_state and self.accelerator_config is None:
@@ -116,7 +114,7 @@ class SFTConfig(TRLSFTConfig):
             self.accelerator_config = {"use_configured_state": True}
         super().__post_init__()
 
-    def refuse_trl_options_that_bypass_the_labels(self) -> None:
+    def trl_options_that_bypass_the_labels(self) -> list[str]:
         """TRL options that would change which tokens carry loss, truncate or join rows, or apply to one LM-head
         loss only: the labels come from --loss_on and the tokenizer's template, rows are whole."""
         refused = [
@@ -130,8 +128,7 @@ class SFTConfig(TRLSFTConfig):
             (self.loss_type != "nll" and self.resolved_lm_head_loss == "full",
              f"--loss_type {self.loss_type} needs --lm_head_loss chunked (the full-logits loss is plain NLL)"),
         ]
-        for problem in (message for is_set, message in refused if is_set):
-            raise Long1kError(problem)
+        return [message for is_set, message in refused if is_set]
 
     @property
     def resolved_lm_head_loss(self) -> str:

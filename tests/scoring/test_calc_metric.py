@@ -151,7 +151,7 @@ def test_duplicates_empty_files_and_bad_timeouts_are_errors(tmp_path):
     write_jsonl(tmp_path / "ok" / "c.jsonl", [prediction_row()])
     with pytest.raises(Long1kError, match="--timeout must be positive"):
         score(ScoreConfig(predictions=[str(tmp_path / "ok")], out=str(tmp_path / "s3"), timeout=0))
-    with pytest.raises(Long1kError, match="--extraction must be one of full, strict"):
+    with pytest.raises(Long1kError, match="--extraction .loose. is not one of full, strict"):
         score(ScoreConfig(predictions=[str(tmp_path / "ok")], out=str(tmp_path / "s4"), extraction="loose"))
     # two configurations of one model (files copied together by hand) are not averaged
     write_jsonl(tmp_path / "mixed" / "m" / "math500_seed42.jsonl", [prediction_row(settings="aaaa")])
