@@ -141,8 +141,11 @@ def test_an_unreachable_hub_fails_in_seconds_with_the_offline_hint(tmp_path):
                  timeout=120)
     seconds = time.monotonic() - started
     assert done.returncode == 2 and "hub is unreachable" in done.stderr and "HF_HUB_OFFLINE=1" in done.stderr
+    assert "--fixtures" in done.stderr  # the embedded default, named as the way on
     assert seconds < 30, f"took {seconds:.0f} s"
     assert not (tmp_path / "b").exists()
+    offline = stage("prepare-benchmarks", "--out", str(tmp_path / "c"), "--benchmarks", "math500", timeout=120)
+    assert offline.returncode == 2 and "--fixtures" in offline.stderr
 
 
 def test_json_errors_say_at_once(tmp_path):
