@@ -39,3 +39,16 @@ def test_majority_vote():
     assert majority_correct(group) is True
     assert majority_correct([row("q", 0, False, None)]) is False
     assert majority_correct([row("q", 0, False, "2"), row("q", 0, True, "3")]) is False  # tie: first seen
+
+
+def test_the_score_table_says_what_it_measured():
+    """One seed has no spread to show (not '+0.0/-0.0'); the measured table names questions, samples, seeds,
+    the truncated and no-answer shares and the grader errors."""
+    from long1k.scoring.report import measured_table
+
+    one_seed = benchmark_metrics([row("q1", 1, True, "1"), row("q2", 1, False, None, finish="length")])
+    assert table4_cell(one_seed) == "50.0"
+    table = measured_table({"m": {"math500": one_seed}})
+    assert table.splitlines()[0] == ("| model | benchmark | questions | samples per question | seeds | truncated | "
+                                     "no answer | grader errors | timeouts |")
+    assert table.splitlines()[2] == "| m | math500 | 2 | 1 | 1 | 50.0% | 50.0% | 0 | 0 |"
