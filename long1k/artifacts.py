@@ -36,7 +36,13 @@ def dataset_stats(folder: str | Path) -> dict | None:
 
 def score_results(folder: str | Path) -> dict:
     """A score folder's results.json: results[grader][model][benchmark] = metrics."""
-    return read_json(Path(folder) / SCORE_RESULTS)["results"]
+    from long1k.errors import Long1kError
+
+    path = Path(folder) / SCORE_RESULTS
+    record = read_json(path)
+    if "results" not in record:
+        raise Long1kError(f"{path}: no 'results' (not written by the score stage)")
+    return record["results"]
 
 
 def budget_model_name(model: str, budget: int) -> str:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from long1k.artifacts import TRAINING_RECORD, dataset_stats
+from long1k.artifacts import TRAINING_RECORD, dataset_stats, read_json
 from long1k.chat import QWEN_DEFAULT_SYSTEM
 from long1k.errors import Long1kError
 
@@ -28,8 +28,6 @@ THOUGHT_SOLUTION_SYSTEM = (
     "correct mistakes, and revisit earlier steps when needed. Then, between <|begin_of_solution|> and "
     "<|end_of_solution|>, give a clean, self-contained final solution that states the answer."
 )
-
-"""Written beside a model trained by long1k: the reasoning format of its training data."""
 
 # Strings that structure the chat or a reasoning trace; source text containing one would corrupt it.
 CHAT_MARKERS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>")
@@ -122,6 +120,14 @@ def answer_starts() -> tuple[str, ...]:
     return tuple(fmt.answer_start for fmt in FORMATS.values())
 
 
+def as_written(row: dict) -> str:
+    """A prediction row's response as the model wrote it: after the template's prefill (an s1 prompt ends with
+    `<|im_start|>think`, which opens the reasoning). Rows record their prefill; older ones are read off their
+    prompt."""
+    prefill = row.get("prefill")
+    return (prefill_of(row.get("prompt") or "") if prefill is None else prefill) + row["response"]
+
+
 def prefill_of(prompt: str) -> str:
     """The registered format prefill a prompt ends with (the first words of the response, written by the
     template rather than the model), or ''."""
@@ -153,4 +159,4 @@ def trained_format(model: str) -> str | None:
     record = Path(model) / TRAINING_RECORD
     if not record.is_file():
         return None
-    return json.loads(record.read_text(encoding="utf-8")).get("reasoning_format")
+    return read_json(record).get("reasoning_format")

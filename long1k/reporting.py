@@ -19,7 +19,7 @@ def data_frame(header: Sequence[str], rows: Sequence[Sequence[Any]]):
     """A pandas table of the rows, for the analyses that read results back."""
     import pandas as pd
 
-    return pd.DataFrame([list(row) for row in rows], columns=list(header))
+    return pd.DataFrame([list(row) for row in rows], columns=list(header), dtype=object)  # 1 stays 1, not 1.0
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 from long1k.errors import Long1kError
 from long1k.formats import get_format
 from long1k.links import render_link
-from long1k.source_options import OutputOption, SourceOptions, default_out, open_source
+from long1k.source_options import OutputOption, SourceOptions, is_fixture_location, open_source
 from long1k.source_schemas import SCHEMAS, get_schema
 from long1k.sources import SkipLog, Source
 from long1k.synthesis import output
@@ -19,6 +19,9 @@ from long1k.synthesis.options import DatasetOptions, StitchOptions, domains_fiel
 from long1k.synthesis.sampling import Example, Measurer, Part, source_ref, stitch_parts
 from long1k.synthesis.validate import drop_contaminated, screen_source
 from long1k.tokenizer import load_tokenizer
+
+EXPERIMENTS, DEMO_EXPERIMENTS = "outputs/experiments", "outputs/demo/experiments"
+"""Where builders write their datasets without --out (from real sources, from generated ones)."""
 
 
 @dataclass
@@ -31,7 +34,12 @@ class BuilderConfig(DatasetOptions, StitchOptions, SourceOptions, OutputOption):
     max_parts: int = field(default=20000, metadata={"help": "at most this many source rows are tokenized"})
 
     def __post_init__(self) -> None:
-        self.out = self.out or default_out(self)
+        self.out = self.out or (DEMO_EXPERIMENTS if self.generated_sources else EXPERIMENTS)
+
+    @property
+    def generated_sources(self) -> list[str]:
+        """A builder reads one source: only it decides whether the data is generated."""
+        return [self.source] if is_fixture_location(getattr(self, self.source)) else []
 
 
 @dataclass
@@ -142,7 +150,8 @@ def write_dataset(out: Path, examples: list[Example], extra_stats: dict, title: 
     """A dataset folder in the synthesis output format (data/, manifest.jsonl, stats.json, histogram); its
     stats record the reasoning format and tokenizer, as the synthesis's do, so that training records the
     format and prediction uses its template."""
-    recorded = {"rows": len(examples), "reasoning_format": config.reasoning_format, "tokenizer": config.tokenizer}
+    recorded = {"rows": len(examples), "reasoning_format": config.reasoning_format, "tokenizer": config.tokenizer,
+                "config": {config.source: getattr(config, config.source)}}
     return output.write_dataset(out, examples, {**recorded, **extra_stats}, id_prefix=out.name,
                                 shard_size=config.shard_size, title=title)
 

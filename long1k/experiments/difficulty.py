@@ -24,7 +24,7 @@ from long1k.chat import QWEN_DEFAULT_SYSTEM
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.experiments.trace_analysis import GradedInputs
-from long1k.formats import format_of_response
+from long1k.formats import as_written, format_of_response
 from long1k.reporting import figure, write_csv
 from long1k.synthesis import output
 from long1k.synthesis.sampling import Example, Measurer
@@ -99,7 +99,7 @@ def as_example(question: QuestionScore, answer: dict) -> Example:
     if "problem" not in answer:
         raise Long1kError(f"{answer['benchmark']} {answer['id']}: graded row without 'problem' (predictions from "
                           "the predict stage carry it)")
-    response = answer["response"]
+    response = as_written(answer)
     fmt = format_of_response(response)
     system = fmt.system_prompt if fmt else QWEN_DEFAULT_SYSTEM
     messages = [{"role": "system", "content": system}, {"role": "user", "content": answer["problem"]},

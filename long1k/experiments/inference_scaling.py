@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from long1k.artifacts import BUDGET_MARK, SCORE_RESULTS
+from long1k.artifacts import BUDGET_MARK, SCORE_RESULTS, read_json
 from long1k.configs import parse_config
 from long1k.errors import Long1kError
 from long1k.experiments.scaling import Fit, fit_log_linear
@@ -58,7 +58,7 @@ def line_of(model: str, lines: list[tuple[str, str]]) -> str:
 def read_points(files: list[Path], grader: str, lines: list[tuple[str, str]]) -> list[Point]:
     points = []
     for path in files:
-        results = json.loads(path.read_text(encoding="utf-8")).get("results", {})
+        results = read_json(path).get("results", {})
         if grader not in results:
             raise Long1kError(f"{path}: no results of grader {grader!r}")
         for model, per_benchmark in results[grader].items():

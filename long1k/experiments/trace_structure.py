@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from long1k.boxed import scan_boxes
-from long1k.formats import format_of_response
+from long1k.formats import as_written, format_of_response
 from long1k.grading.extract import ExtractionOptions, choice_pairs, region_of, stated_answers
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def conclusion_agreement(row: dict, reasoning: str | None) -> tuple[str, str | N
 
 def trace_structure(row: dict, options: StructureOptions = StructureOptions()) -> dict:
     """The structure metrics of one graded prediction row."""
-    response = row["response"]
+    response = as_written(row)
     section = split_reasoning(response)
     reasoning = response if section is None else section
     ws = words(reasoning)  # a solution restates its reasoning: repetition is measured in the reasoning

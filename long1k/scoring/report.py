@@ -12,14 +12,14 @@ from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
 from long1k.artifacts import SCORE_RESULTS
 from long1k.configs import one_of, parse_config, raise_problems
 from long1k.errors import Long1kError
-from long1k.formats import prefill_of
+from long1k.formats import as_written
 from long1k.grading.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
 from long1k.grading.grade import GRADER_ERROR
 from long1k.jsonl import iter_jsonl, write_jsonl
 from long1k.reporting import figure, markdown_table, write_csv, write_table
 from long1k.scoring.metrics import benchmark_metrics, table4_cell
 from long1k.scoring.pool import Task, grade_many
-from long1k.tasks import benchmark_order, get_task
+from long1k.tasks import all_tasks, benchmark_order, get_task
 
 REQUIRED_FIELDS = ("benchmark", "id", "response", "answer")
 
@@ -75,12 +75,19 @@ def kind_of_benchmark(row: dict, path: Path, line_number: int) -> str:
     return get_task(row["benchmark"]).answer_kind  # checked to be known (check_benchmark)
 
 
-def check_benchmark(name: str, path: Path, line_number: int) -> None:
-    """A row's benchmark must be a known one (or a composite of one): a typo is not a new benchmark."""
+def check_benchmark(row: dict, path: Path, line_number: int) -> None:
+    """A row's benchmark is a known one (or a composite of one), or a name of its own for rows that carry their
+    answer kind (another project's predictions); a name close to a known one is a typo, not a new benchmark."""
+    import difflib
+
     try:
-        get_task(str(name))
+        get_task(str(row["benchmark"]))
+        return
     except Long1kError as err:
-        raise Long1kError(f"{path} line {line_number}: field 'benchmark': {err}") from None
+        unknown = err
+    typo = difflib.get_close_matches(str(row["benchmark"]), list(all_tasks()), n=1, cutoff=0.8)
+    if typo or row.get("answer_kind") not in ANSWER_KINDS:
+        raise Long1kError(f"{path} line {line_number}: field 'benchmark': {unknown}") from None
 
 
 def check_one_configuration(prints: dict[str, str], row: dict, where: str) -> None:
@@ -105,7 +112,7 @@ def load_predictions(files: list[Path]) -> list[dict]:
             missing = [f for f in REQUIRED_FIELDS if f not in row]
             if missing:
                 raise Long1kError(f"{path} line {line_number}: missing field(s) {missing}")
-            check_benchmark(row["benchmark"], path, line_number)
+            check_benchmark(row, path, line_number)
             if row.get("answer_kind") not in ANSWER_KINDS:
                 row["answer_kind"] = kind_of_benchmark(row, path, line_number)
             if row["answer"] in (None, ""):
@@ -133,14 +140,6 @@ def load_predictions(files: list[Path]) -> list[dict]:
 
 def extraction_options(row: dict, config: ScoreConfig) -> ExtractionOptions:
     return ExtractionOptions(config.extraction, config.answer_region, choice_pairs(row.get("choices")))
-
-
-def as_written(row: dict) -> str:
-    """The response as the model wrote it: after the template's prefill (an s1 prompt ends with
-    `<|im_start|>think`, which opens the reasoning), so that a response cut off while thinking is not graded on
-    what it wrote while thinking. Rows record their prefill; older ones are read off their prompt."""
-    prefill = row.get("prefill")
-    return (prefill_of(row.get("prompt") or "") if prefill is None else prefill) + row["response"]
 
 
 def rule_grade(rows: list[dict], config: ScoreConfig) -> list[dict]:

@@ -19,7 +19,6 @@ from long1k.sources import SkipLog
 from long1k.stats import describe
 from long1k.synthesis.sampling import Example
 
-STATS_FILE = DATASET_STATS
 LLAMAFACTORY_NAME = "long1k"
 
 
@@ -27,10 +26,10 @@ def check_out_dir(out: Path, generated_sources: list[str] | None = None) -> None
     """Only an empty folder or one holding an earlier synthesis (which will be replaced) is usable; a build from
     generated sources never replaces one from real sources."""
     recover(out)
-    if out.exists() and any(out.iterdir()) and not (out / STATS_FILE).is_file():
+    if out.exists() and any(out.iterdir()) and not (out / DATASET_STATS).is_file():
         raise Long1kError(f"{out}: folder exists, is not empty and holds no earlier synthesis; "
                           "choose another --out")
-    if generated_sources and (out / STATS_FILE).is_file() and not built_from_generated(out):
+    if generated_sources and (out / DATASET_STATS).is_file() and not built_from_generated(out):
         raise Long1kError(f"{out}: holds a build from real sources, which this build from the generated "
                           f"{', '.join(generated_sources)} (demo data) would replace; choose another --out")
 
@@ -125,7 +124,7 @@ def write_dataset(out: Path, examples: list[Example], stats: dict, *, id_prefix:
         for name, rows in (reports or {}).items():
             write_jsonl(build / name, rows)
         stats = {**stats, "tokens": token_summary(examples), "data_sha256": digest(shards)}
-        (build / STATS_FILE).write_text(json.dumps(stats, indent=2, ensure_ascii=False, default=str) + "\n",
+        (build / DATASET_STATS).write_text(json.dumps(stats, indent=2, ensure_ascii=False, default=str) + "\n",
                                         encoding="utf-8")
         kill_point("dataset-complete-unswapped")
     return stats

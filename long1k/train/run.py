@@ -182,6 +182,8 @@ def built_from(dataset: str) -> str:
     sources = {name: stats.get("config", {}).get(name) for name in SCHEMAS}
     generated = generated_sources_of(stats)
     listed = ", ".join(f"{name} {location}" for name, location in sources.items() if location)
+    if not listed:
+        return f"{dataset} (its stats.json records no source)"
     if generated:
         return (f"built from the GENERATED {', '.join(generated)} ({listed}): demo data for checking the chain, "
                 "not the Long1K set")
@@ -279,9 +281,14 @@ def release_process_group() -> None:
 def deepspeed_requested(argv: list[str] | None) -> bool:
     """Whether the run uses DeepSpeed (flags over the recipe over the default), read before the config is built:
     on the CPU path the distributed state must exist first (init_cpu_distributed)."""
+    import sys
+
     from long1k.configs import parse_values
 
-    return bool(parse_values(SFTConfig, argv)["deepspeed"])
+    given = sys.argv[1:] if argv is None else argv
+    if "-h" in given or "--help" in given:  # the stage's own --help answers, with its description
+        return False
+    return bool(parse_values(SFTConfig, given)["deepspeed"])
 
 
 def init_cpu_distributed(deepspeed: bool) -> None:

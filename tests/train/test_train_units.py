@@ -351,3 +351,9 @@ def test_the_launcher_reads_the_output_folder_as_the_train_stage_does(tmp_path):
     assert output_dir(["--config", recipe, "--output_dir", str(tmp_path / "a")]) == str(tmp_path / "a")
     assert output_dir(["--config", recipe, f"--output_dir={tmp_path / 'b'}"]) == str(tmp_path / "b")
     assert output_dir([f"--output-dir={tmp_path / 'c'}"]) == str(tmp_path / "c")
+
+
+def test_train_help_keeps_the_stages_description(capsys):
+    with pytest.raises(SystemExit):
+        train_run.main(["--help"])
+    assert "`train/sft.py`: full SFT of a causal LM" in capsys.readouterr().out
