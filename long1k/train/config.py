@@ -16,6 +16,7 @@ from long1k.configs import help_text, one_of, raise_problems
 from long1k.errors import Long1kError
 from long1k.train.data import LOSS_ON
 from long1k.train.preflight import LOSSES as LM_HEAD_LOSSES
+from long1k.train.preflight import resolve_lm_head_loss
 
 DEEPSPEED_DIR = Path(__file__).resolve().parent / "deepspeed"
 
@@ -133,8 +134,6 @@ class SFTConfig(TRLSFTConfig):
     @property
     def resolved_lm_head_loss(self) -> str:
         """chunked or full: what --lm_head_loss auto means on this machine."""
-        if self.lm_head_loss != "auto":
-            return self.lm_head_loss
         import torch
 
-        return "chunked" if torch.cuda.is_available() else "full"
+        return resolve_lm_head_loss(self.lm_head_loss, torch.cuda.is_available())

@@ -106,6 +106,13 @@ def zero_settings(deepspeed: str | dict | None) -> tuple[int, bool, bool]:
     return int(zero.get("stage", 0)), offloaded("offload_param"), offloaded("offload_optimizer")
 
 
+def resolve_lm_head_loss(requested: str, on_gpus: bool) -> str:
+    """What --lm_head_loss auto means: TRL's chunked head on GPUs, the full logits on CPU (docs/training.md)."""
+    if requested != "auto":
+        return requested
+    return "chunked" if on_gpus else "full"
+
+
 def loss_bytes(shape: ModelShape, tokens: int, loss: str) -> float:
     if loss == "full":
         return tokens * shape.vocab_size * 4 * 2  # fp32 logits and their gradient

@@ -10,13 +10,13 @@ import argparse
 import dataclasses
 import importlib.metadata
 import importlib.util
-import json
 import os
 import platform
 import sys
 from pathlib import Path
 
 from long1k.environment import library_versions
+from long1k.jsonl import iter_jsonl
 from long1k.reporting import markdown_table
 from long1k.train import preflight
 from long1k.train.preflight import MemoryPlan, plan_memory, training_setting
@@ -99,10 +99,8 @@ def ranks_per_node() -> int:
 
 
 def lm_head_loss(machine: Machine, recipe: dict) -> str:
-    """What lm_head_loss auto means for this recipe: chunked on GPUs (a bf16 recipe runs on them), else full."""
-    if recipe["lm_head_loss"] != "auto":
-        return recipe["lm_head_loss"]
-    return "chunked" if machine.gpus or recipe.get("bf16") else "full"
+    """What lm_head_loss auto means for this recipe: on GPUs when this machine has some or the recipe is bf16."""
+    return preflight.resolve_lm_head_loss(recipe["lm_head_loss"], bool(machine.gpus or recipe.get("bf16")))
 
 
 def longest_row(recipe: dict) -> tuple[int, str]:
@@ -110,7 +108,7 @@ def longest_row(recipe: dict) -> tuple[int, str]:
     synthesis tokenizer), else the block size, the longest row training keeps."""
     manifest = Path(str(recipe.get("dataset"))) / "manifest.jsonl"
     if manifest.is_file():
-        lengths = [json.loads(line)["tokens"]["text"] for line in manifest.read_text().splitlines() if line.strip()]
+        lengths = [row["tokens"]["text"] for _, row in iter_jsonl(manifest)]
         kept = [n for n in lengths if n <= recipe["block_size"]]
         if kept:
             return max(kept), f"the longest row of {manifest.parent}"

@@ -17,7 +17,14 @@ from long1k.source_schemas import SCHEMAS
 from long1k.train import preflight
 from long1k.train.config import SFTConfig, deepspeed_config_path
 from long1k.train.data import TokenizedData, assistant_markers, load_rows, tokenize_dataset, tokenizer_sha256
-from long1k.train.model import SHAPES, build_random_model, default_tokenizer_for, resolve_attention, shape_for
+from long1k.train.model import (
+    SHAPES,
+    ModelShape,
+    build_random_model,
+    default_tokenizer_for,
+    resolve_attention,
+    shape_for,
+)
 
 RUN_CONFIG = "run_config.json"
 FINAL_DIR = "final"
@@ -135,12 +142,13 @@ def load_model(config: SFTConfig):
                           f"{err}{offline_hint(unreachable)}") from None
 
 
-def memory_plan(config: SFTConfig, longest_row: int, world: int, ranks_per_node: int) -> preflight.MemoryPlan:
+def memory_plan(config: SFTConfig, shape: ModelShape, longest_row: int, world: int,
+                ranks_per_node: int) -> preflight.MemoryPlan:
     setting = preflight.training_setting(
         world, ranks_per_node, longest_row, config.block_size, config.per_device_train_batch_size, config.packing,
         attention_implementation(config.attn_implementation), config.deepspeed, config.gradient_checkpointing,
         config.resolved_lm_head_loss)
-    return preflight.plan_memory(shape_for(config.model_name_or_path), setting)
+    return preflight.plan_memory(shape, setting)
 
 
 def run_preflight(config: SFTConfig, longest_row: int) -> preflight.MemoryPlan | None:
@@ -150,7 +158,8 @@ def run_preflight(config: SFTConfig, longest_row: int) -> preflight.MemoryPlan |
         return None
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
-    plan = memory_plan(config, longest_row, world, local)
+    shape = shape_for(config.model_name_or_path)  # a local model's config is read once
+    plan = memory_plan(config, shape, longest_row, world, local)
     say(plan.table())
     seen = preflight.visible_gpu()
     gpu = ("--gpu_memory_gb", config.gpu_memory_gb) if config.gpu_memory_gb else seen
@@ -164,7 +173,7 @@ def run_preflight(config: SFTConfig, longest_row: int) -> preflight.MemoryPlan |
     if host_problem:
         say(f"preflight: {host_problem}")
     offload = str(deepspeed_config_path("z3_offload"))
-    suggestions = preflight.fitting_settings(shape_for(config.model_name_or_path), plan.setting, gpu[1],
+    suggestions = preflight.fitting_settings(shape, plan.setting, gpu[1],
                                              config.per_device_train_batch_size, offload)
     refusal = preflight.gpu_refusal(plan, gpu, suggestions)
     if refusal and config.preflight == "refuse" and not config.force:
@@ -197,7 +206,7 @@ def train_dataset(data: TokenizedData):
     return Dataset.from_dict({"input_ids": data.input_ids, "labels": data.labels})
 
 
-def write_run_config(config: SFTConfig, data: TokenizedData, identity: dict[str, str], plan) -> None:
+def write_run_config(config: SFTConfig, data: TokenizedData, identity: dict[str, str], origin: str, plan) -> None:
     if not is_main_process():
         return
     output_dir = Path(config.output_dir)
@@ -210,7 +219,7 @@ def write_run_config(config: SFTConfig, data: TokenizedData, identity: dict[str,
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
         "data": {
             "source": data.source,
-            "built_from": built_from(config.dataset),
+            "built_from": origin,
             "manifest_sha256": data.manifest_sha256,
             **identity,
             "rows_read": data.rows_read,
@@ -238,14 +247,15 @@ def train(config: SFTConfig) -> None:
     rows = load_rows(config.dataset, config.dataset_split)
     data = tokenize_dataset(rows, tokenizer, config.block_size, config.dataset, config.loss_on)
     say(f"loss: {config.resolved_lm_head_loss} LM head (--lm_head_loss {config.lm_head_loss})")
-    say(f"data: {built_from(config.dataset)}")
+    origin = built_from(config.dataset)
+    say(f"data: {origin}")
     say(f"data: {data.rows_read} rows read, {len(data.input_ids)} used, {data.dropped_over_block_size} dropped "
         f"(longer than --block_size {config.block_size}), {data.dropped_without_assistant} without an assistant "
         f"turn; {sum(data.lengths):,} tokens")
     identity = data_identity(data, tokenizer)
     check_same_data(config, identity)
     plan = run_preflight(config, max(data.lengths))
-    write_run_config(config, data, identity, plan)
+    write_run_config(config, data, identity, origin, plan)
 
     _ = config.device  # sets up torch.distributed, which ZeRO-3's partitioned model construction needs
     model = load_model(config)
