@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import yaml
 
-from long1k.errors import Long1kError, did_you_mean
+from long1k.errors import Long1kError, close_names, did_you_mean
 
 T = TypeVar("T")
 
@@ -73,12 +73,10 @@ def raise_problems(problems: list[str]) -> None:
 
 def one_of(flag: str, value, allowed) -> list[str]:
     """A problem when `value` is not one of `allowed` (with the one meant, when close)."""
-    import difflib
-
     allowed = [str(a) for a in allowed]
     if str(value) in allowed:
         return []
-    close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+    close = close_names(str(value), allowed, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return [f"--{flag} {value!r} is not one of {', '.join(allowed)}{hint}"]
 

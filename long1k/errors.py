@@ -11,12 +11,17 @@ class Long1kError(Exception):
     """A problem with the user's input or environment, explained in the message."""
 
 
-def did_you_mean(name: str, known) -> str:
-    """'; did you mean 'x'?' for the closest known names, else the known names (at most 20)."""
+def close_names(name: str, known, n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The known names nearest to `name` (difflib's ratio at least `cutoff`), nearest first."""
     import difflib
 
+    return difflib.get_close_matches(str(name), [str(k) for k in known], n=n, cutoff=cutoff)
+
+
+def did_you_mean(name: str, known) -> str:
+    """'; did you mean 'x'?' for the closest known names, else the known names (at most 20)."""
     known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    close = close_names(name, known)
     if close:
         return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
     listed = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if len(known) > 20 else "")

@@ -11,7 +11,7 @@ from pathlib import Path
 from long1k.answer_kinds import ANSWER_KINDS, get_answer_kind, is_composite
 from long1k.artifacts import SCORE_RESULTS
 from long1k.configs import one_of, parse_config, raise_problems
-from long1k.errors import Long1kError
+from long1k.errors import Long1kError, close_names
 from long1k.formats import as_written
 from long1k.grading.extract import MODES, REGIONS, ExtractionOptions, choice_pairs
 from long1k.grading.grade import GRADER_ERROR
@@ -78,14 +78,12 @@ def kind_of_benchmark(row: dict, path: Path, line_number: int) -> str:
 def check_benchmark(row: dict, path: Path, line_number: int) -> None:
     """A row's benchmark is a known one (or a composite of one), or a name of its own for rows that carry their
     answer kind (another project's predictions); a name close to a known one is a typo, not a new benchmark."""
-    import difflib
-
     try:
         get_task(str(row["benchmark"]))
         return
     except Long1kError as err:
         unknown = err
-    typo = difflib.get_close_matches(str(row["benchmark"]), list(all_tasks()), n=1, cutoff=0.8)
+    typo = close_names(str(row["benchmark"]), all_tasks(), n=1, cutoff=0.8)
     if typo or row.get("answer_kind") not in ANSWER_KINDS:
         raise Long1kError(f"{path} line {line_number}: field 'benchmark': {unknown}") from None
 
