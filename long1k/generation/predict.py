@@ -19,7 +19,14 @@ from long1k.environment import library_versions
 from long1k.errors import Long1kError
 from long1k.faults import kill_point
 from long1k.formats import get_format
-from long1k.generation.backends import BackendName, EngineSettings, make_backend
+from long1k.generation.backends import (
+    DTYPES,
+    BackendName,
+    EngineSettings,
+    make_backend,
+    parse_engine_args,
+    resolve_dtype,
+)
 from long1k.generation.budget import BudgetForcing, force_budget
 from long1k.generation.long_context import (
     NATIVE_CONTEXT_FALLBACK,
@@ -84,8 +91,14 @@ class PredictConfig:
     extend: int = field(default=0, metadata={
         "help": "budget forcing: suppress the end of thinking K times, appending --extend_word (s1)"})
     extend_word: str = field(default="Wait", metadata={"help": "budget forcing: the word appended on extension"})
+    dtype: str = field(default="auto", metadata={
+        "help": "vllm, hf: float32, bfloat16 or float16; auto = the dtype the model was saved in (vLLM's own auto "
+                "would run a float32 model in bfloat16)"})
     tensor_parallel_size: int = field(default=1, metadata={"help": "vllm: GPUs per replica"})
-    gpu_memory_utilization: float = field(default=0.9, metadata={"help": "vllm: share of GPU memory"})
+    gpu_memory_utilization: float = field(default=0.9, metadata={
+        "help": "vllm: the share of memory the engine reserves (of each GPU; on vLLM's CPU build, of the RAM)"})
+    engine_args: str | None = field(default=None, metadata={
+        "help": 'vllm: further vllm.LLM arguments as JSON, e.g. {"enforce_eager": true} (recorded in the manifest)'})
     max_model_len: int | None = field(default=None, metadata={"help": "context length (default: the model's)"})
     rope_scaling: str | None = field(default=None, metadata={
         "help": 'JSON, e.g. {"rope_type":"yarn","factor":4.0,"original_max_position_embeddings":32768}: '
@@ -112,6 +125,18 @@ class PredictConfig:
         """Every counting option checked before any work, as one message."""
         problems = []
         problems += one_of("backend", self.backend, [b.value for b in BackendName])
+        problems += one_of("dtype", self.dtype, DTYPES)
+        try:
+            parse_engine_args(self.engine_args)
+        except Long1kError as err:
+            problems.append(str(err))
+        if self.engine_args and self.backend != BackendName.VLLM.value:
+            problems.append("--engine_args applies to the vllm backend only")
+        if self.backend == BackendName.VLLM.value and self.temperature is not None and self.temperature > 2:
+            problems.append(f"--temperature {self.temperature:g}: vLLM accepts temperatures in [0, 2]")
+        if self.backend == BackendName.OPENAI.value and self.dtype != "auto":
+            problems.append("--dtype applies to engines long1k starts; a server runs the dtype it was started with "
+                            "(vllm serve MODEL --dtype ...)")
         if self.n_samples < 1 or self.n_samples >= SEED_STRIDE:
             problems.append(f"--n_samples must lie in [1, {SEED_STRIDE})")
         if self.chunk < 1:
@@ -232,9 +257,9 @@ def api_key_of(config: PredictConfig) -> str:
     return config.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
 
 
-def engine_context(config: PredictConfig, rope: dict | None) -> tuple[int, dict | None]:
-    """The model's native context and the config override that extends it (engines long1k starts);
-    for a server, the context it was started with."""
+def engine_context(config: PredictConfig, model_config, rope: dict | None) -> tuple[int, dict | None]:
+    """The model's native context and the config override that extends it (engines long1k starts, from the
+    model's config, None when unreadable); for a server, the context it was started with."""
     if config.backend == BackendName.OPENAI.value:
         card = served_model_card(config.base_urls, config.model, api_key_of(config)) or {}
         if rope:
@@ -242,7 +267,6 @@ def engine_context(config: PredictConfig, rope: dict | None) -> tuple[int, dict 
                               "starts: vllm serve MODEL --max-model-len N --hf-overrides JSON, with the JSON that "
                               "`python -m long1k predict --backend hf --rope_scaling ...` writes to its manifest")
         return int(card.get("max_model_len") or NATIVE_CONTEXT_FALLBACK), None
-    model_config = load_model_config(config.model)
     if model_config is None:
         if rope:
             raise Long1kError(f"cannot read the config of {config.model!r}, which --rope_scaling needs (its rope_theta "
@@ -257,12 +281,13 @@ def predict(config: PredictConfig) -> list[Path]:
     config.apply_preset()
     config.validate()
     sampling = config.sampling()
-    template = load_template(resolve_template_name(config.template, config.model))
-    budget = budget_forcing(config, template)
-    print(f"prompt template: {template.name}")
     benchmarks = {name: load_benchmark(config, name) for name in config.benchmarks}
     serving = config.backend == BackendName.OPENAI.value
     tokenizer_name = served_tokenizer(config) if serving else config.tokenizer or config.model
+    # A served model's name is no folder: its training record lies with its weights (the tokenizer found).
+    template = load_template(resolve_template_name(config.template, tokenizer_name if serving else config.model))
+    budget = budget_forcing(config, template)
+    print(f"prompt template: {template.name}")
     tokenizer = load_tokenizer(tokenizer_name)
     instructions = {name: get_task(name).instruction for name in benchmarks}
     prompts = {name: [template.render(tokenizer, item["problem"], item["answer_kind"], instructions[name])
@@ -274,12 +299,14 @@ def predict(config: PredictConfig) -> list[Path]:
             item["prompt_tokens"] = tokens
     longest = max((n for counts in prompt_tokens.values() for n in counts), default=0)
     rope = parse_rope_scaling(config.rope_scaling)
-    native, overrides = engine_context(config, rope)
+    model_config = None if serving else load_model_config(config.model)
+    native, overrides = engine_context(config, model_config, rope)
+    dtype = None if serving else resolve_dtype(config.dtype, model_config)  # a server's: its own
     context = check_context(longest, config.max_tokens, native, config.max_model_len, rope)
     model_name = config.model_name or default_model_name(config.model)
     settings = {"model": config.model, "tokenizer": tokenizer_name, "template": asdict(template),
                 "sampling": sampling.as_dict(), "budget_forcing": budget.as_dict() if budget else None,
-                "config_overrides": overrides}
+                "config_overrides": overrides, "dtype": dtype}
     folder = Path(config.out) / model_name
     if any(p.stat().st_size for p in folder.glob("*.jsonl")):
         refuse_other_settings(folder, settings, set(recorded_settings(folder)))
@@ -287,8 +314,9 @@ def predict(config: PredictConfig) -> list[Path]:
     engine = EngineSettings(model=config.model, tokenizer=tokenizer_name,
                             tensor_parallel_size=config.tensor_parallel_size,
                             gpu_memory_utilization=config.gpu_memory_utilization, max_model_len=context,
-                            config_overrides=overrides, base_urls=tuple(config.base_urls), api_key=api_key_of(config),
-                            client=client)
+                            config_overrides=overrides, dtype=dtype or "auto",
+                            engine_args=parse_engine_args(config.engine_args), base_urls=tuple(config.base_urls),
+                            api_key=api_key_of(config), client=client)
     manifest = {"model": config.model, "model_name": model_name, "fingerprint": fingerprint(settings),
                 "settings": settings, "config": {**asdict(config), "api_key": None}, "context": context,
                 "client": asdict(client) if serving else None, "versions": library_versions()}

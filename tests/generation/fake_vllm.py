@@ -106,7 +106,9 @@ class LLM:
         return outputs
 
 
-def module() -> types.ModuleType:
+def module(cpu: bool = False) -> types.ModuleType:
+    """The fake `vllm`; `cpu`: as vLLM's CPU build (`vllm.platforms.current_platform.is_cpu()`)."""
     fake = types.ModuleType("vllm")
     fake.LLM, fake.SamplingParams = LLM, SamplingParams
+    fake.platforms = types.SimpleNamespace(current_platform=types.SimpleNamespace(is_cpu=lambda: cpu))
     return fake

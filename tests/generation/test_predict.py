@@ -134,6 +134,12 @@ def test_a_folder_is_one_configuration(tiny_model, benchmarks, tmp_path):
     ({"template": "chat", "thinking_budget": 3}, "needs a template with a reasoning section"),
     ({"rope_scaling": '{"rope_type": "yarn"}'}, "needs a factor > 1"),
     ({"rope_scaling": "yarn"}, "not valid JSON"),
+    ({"dtype": "fp32"}, "--dtype 'fp32' is not one of auto, float32, bfloat16, float16"),
+    ({"backend": "openai", "dtype": "float32"}, "a server runs the dtype it was started with"),
+    ({"backend": "vllm", "engine_args": '{"dtype": "half", "enforce_eager": true}'},
+     r"--engine_args sets what predict's own flags set: dtype \(use --dtype\)"),
+    ({"backend": "vllm", "engine_args": "[1]"}, "--engine_args must be a JSON object"),
+    ({"engine_args": '{"enforce_eager": true}'}, "--engine_args applies to the vllm backend only"),
 ])
 def test_bad_options_are_one_line_errors(tiny_model, benchmarks, tmp_path, overrides, message):
     with pytest.raises(Long1kError, match=message):

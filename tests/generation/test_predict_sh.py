@@ -41,3 +41,39 @@ def test_dp_times_tp_is_checked(tmp_path):
 def test_servers_need_no_gpu(tmp_path):
     done = predict_sh(tmp_path, BACKEND="openai", BASE_URLS="http://a:8000/v1 http://b:8000/v1")
     assert done.returncode == 0 and "--base_urls http://a:8000/v1 http://b:8000/v1 --limit 3" in done.stdout
+
+
+def test_help_prints_the_usage_without_a_model(tmp_path):
+    done = subprocess.run(["bash", str(REPO / "eval" / "predict.sh"), "--help"], capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "MODEL"})
+    assert done.returncode == 0 and "MODEL=outputs/sft/long1k_launch/final bash eval/predict.sh" in done.stdout
+    for variable in ("BENCHMARKS_DIR", "SEEDS", "PRESET", "TP", "DP", "DEVICE", "MEMORY", "DRY_RUN"):
+        assert f"{variable} (" in done.stdout or f"{variable}=1 (" in done.stdout, variable
+    assert "set -euo" not in done.stdout and not done.stdout.startswith("#")
+
+
+def test_a_dry_run_prints_the_commands_on_a_machine_without_gpus(tmp_path):
+    environment = {"PATH": "/usr/bin:/bin"}  # no nvidia-smi
+    done = predict_sh(tmp_path, **environment, TP="2", DP="2")
+    lines = sorted(done.stdout.splitlines())
+    assert done.returncode == 0, done.stderr
+    assert lines[0].startswith("CUDA_VISIBLE_DEVICES=0,1 python -m long1k predict")
+    assert lines[1].startswith("CUDA_VISIBLE_DEVICES=2,3 ") and "as on a node with GPUs 0 1 2 3" in done.stderr
+    done = predict_sh(tmp_path, **environment, DRY_RUN="")
+    assert done.returncode == 2 and "DEVICE=cpu for vLLM's CPU build" in done.stderr
+
+
+def test_device_cpu_runs_vllm_from_its_own_environment(tmp_path):
+    done = predict_sh(tmp_path, DEVICE="cpu")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{REPO}/.venv-vllm/bin/python -m long1k predict --model m --backend vllm")
+    assert "--tensor_parallel_size 1" in done.stdout and "--gpu_memory_utilization 0.3 --limit 3" in done.stdout
+    assert "CUDA_VISIBLE_DEVICES" not in done.stdout
+    done = predict_sh(tmp_path, DEVICE="cpu", MEMORY="0.05", LONG1K_VLLM_VENV=str(tmp_path / "v"))
+    assert done.stdout.startswith(f"{tmp_path}/v/bin/python") and "--gpu_memory_utilization 0.05" in done.stdout
+    done = predict_sh(tmp_path, DEVICE="cpu", TP="2")
+    assert done.returncode == 2 and "TP=1 and DP=1, not TP=2 DP=1" in done.stderr
+    done = predict_sh(tmp_path, DEVICE="cpu", DRY_RUN="", LONG1K_VLLM_VENV=str(tmp_path / "none"))
+    assert done.returncode == 2 and "run bash scripts/setup_vllm.sh" in done.stderr
+    done = predict_sh(tmp_path, DEVICE="tpu")
+    assert done.returncode == 2 and "DEVICE must be gpu or cpu, not 'tpu'" in done.stderr

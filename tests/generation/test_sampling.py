@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fake_server import FakeServer
 
+from long1k.errors import Long1kError
 from long1k.generation.backends import EngineSettings, HFBackend, hf_generation_config, vllm_sampling_kwargs
 from long1k.generation.predict import PredictConfig, predict
 from long1k.generation.sampling import Request, Sampling, sample_seed
@@ -79,6 +80,28 @@ def test_vllm_seeds_are_disjoint_and_sampling_explicit(tiny_model, benchmarks, t
         assert_disjoint(per_run(rows, problem))
     assert {(p["temperature"], p["top_p"], p["top_k"], p["min_p"], p["repetition_penalty"]) for p in sent} == {
         (0.6, 1.0, 0, 0.0, 1.0)}
+
+
+def test_vllm_runs_the_models_dtype_and_on_cpu_prefills_whole(tiny_model, benchmarks, tmp_path, monkeypatch):
+    """vLLM's own dtype auto runs a float32 model in bfloat16: it gets the model's dtype by name, recorded in the
+    settings; its CPU build gets whole prefills (a split seeded prompt crashes it) and --engine_args on top."""
+    import fake_vllm
+
+    for cpu, out in ((False, tmp_path / "gpu"), (True, tmp_path / "cpu")):
+        monkeypatch.setitem(sys.modules, "vllm", fake_vllm.module(cpu=cpu))
+        fake_vllm.LLM.instances.clear()
+        run(tiny_model, benchmarks, out, backend="vllm", engine_args='{"enforce_eager": true}')
+        (llm,) = fake_vllm.LLM.instances
+        assert llm.kwargs["dtype"] == "float32" and llm.kwargs["enforce_eager"] is True
+        assert llm.kwargs.get("enable_chunked_prefill") is (False if cpu else None)
+        manifest = json.loads(next(out.rglob("run_manifest.shard0.json")).read_text())
+        assert manifest["settings"]["dtype"] == "float32"
+        assert manifest["config"]["engine_args"] == '{"enforce_eager": true}'
+    fake_vllm.LLM.instances.clear()
+    run(tiny_model, benchmarks, tmp_path / "bf16", backend="vllm", dtype="bfloat16")
+    assert fake_vllm.LLM.instances[0].kwargs["dtype"] == "bfloat16"
+    with pytest.raises(Long1kError, match="dtype: .float32. -> .bfloat16."):  # another dtype, another configuration
+        run(tiny_model, benchmarks, tmp_path / "cpu", backend="vllm", dtype="bfloat16")
 
 
 def test_openai_seeds_are_disjoint(tiny_model, benchmarks, tmp_path):
