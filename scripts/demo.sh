@@ -21,7 +21,7 @@ NPROC_PER_NODE=2 DS_ACCELERATOR=cpu RECIPE=train/recipes/tiny_cpu.yaml DATA="$OU
 echo "== 4/7 the miniature world's training set (mini tokenizer, held-out problems decontaminated away)"
 python data/synthesize.py --config data/recipes/mini_world.yaml --out "$OUT/mini" --benchmarks_dir "$OUT/benchmarks"
 
-echo "== 5/7 SFT of the mini model (mini-qwen2, 150k parameters): torchrun x2, about 2 minutes"
+echo "== 5/7 SFT of the mini model (mini-qwen2, 300k parameters): torchrun x2, about 3.5 minutes"
 rm -rf "$OUT/mini_sft"
 NPROC_PER_NODE=2 RECIPE=train/recipes/mini_cpu.yaml DATA="$OUT/mini" OUTPUT_DIR="$OUT/mini_sft" \
   MASTER_PORT="${MASTER_PORT:-29517}" bash train/sft.sh
