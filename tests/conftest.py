@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,35 @@ def tiny_model(tmp_path_factory, tokenizer) -> Path:
     build_random_model("tiny-qwen2", seed=0).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@dataclass
+class LearnedMini:
+    """The learning check's run: the mini model trained through the real stages, and its hf predictions."""
+
+    out: Path
+    problems: list[str]
+
+    @property
+    def model(self) -> Path:
+        return self.out / "sft" / "final"
+
+    @property
+    def benchmarks(self) -> Path:
+        return self.out / "benchmarks"
+
+    @property
+    def predictions(self) -> Path:
+        return self.out / "predictions"
+
+
+@pytest.fixture(scope="session")
+def learned_mini(tmp_path_factory, private_cache) -> LearnedMini:
+    """One learning check per test session (about 2.5 minutes), shared by its test and the real-engine tests."""
+    from long1k.experiments.learning_check import LearningCheckConfig, learning_check
+
+    out = tmp_path_factory.mktemp("learning_check") / "check"
+    return LearnedMini(out, learning_check(LearningCheckConfig(out=str(out))))
 
 
 def real_benchmark_sources(aime24: str = "aime24_qwen25math.jsonl", aime25: str = "aime25_qwq.jsonl") -> list[str]:

@@ -13,9 +13,8 @@ import pytest
 from long1k.experiments.learning_check import LearningCheckConfig, learning_check
 
 
-def test_the_mini_model_learns_what_it_was_taught(tmp_path):
-    out = tmp_path / "check"
-    problems = learning_check(LearningCheckConfig(out=str(out)))
+def test_the_mini_model_learns_what_it_was_taught(learned_mini):
+    out, problems = learned_mini.out, learned_mini.problems
     result = json.loads((out / "learning_check.json").read_text())
     assert problems == [], problems
     assert result["pass@1"] >= 80.0
