@@ -38,15 +38,19 @@ DEVICE="${DEVICE:-gpu}"
 DP="${DP:-1}"
 run() { if [ -n "${DRY_RUN:-}" ]; then echo "${CUDA_VISIBLE_DEVICES:+CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES }$*"; else "$@"; fi; }
 
-case "$DEVICE" in
-  gpu) TP="${TP:-2}" ;;
-  cpu) TP="${TP:-1}"
-       if [ "$BACKEND" = vllm ] && (( TP != 1 || DP != 1 )); then
-         echo "error: DEVICE=cpu runs one vLLM replica on the CPU: TP=1 and DP=1, not TP=$TP DP=$DP" >&2
-         exit 2
-       fi ;;
-  *) echo "error: DEVICE must be gpu or cpu, not '$DEVICE'" >&2; exit 2 ;;
-esac
+if [ "$DEVICE" != gpu ] && [ "$DEVICE" != cpu ]; then
+  echo "error: DEVICE must be gpu or cpu, not '$DEVICE'" >&2
+  exit 2
+fi
+if [ "$DEVICE" = cpu ]; then TP="${TP:-1}"; else TP="${TP:-2}"; fi
+if ! [[ "$TP" =~ ^[0-9]+$ && "$DP" =~ ^[0-9]+$ ]]; then
+  echo "error: TP and DP must be whole numbers, not TP='$TP' DP='$DP'" >&2
+  exit 2
+fi
+if [ "$DEVICE" = cpu ] && [ "$BACKEND" = vllm ] && (( TP != 1 || DP != 1 )); then
+  echo "error: DEVICE=cpu runs one vLLM replica on the CPU: TP=1 and DP=1, not TP=$TP DP=$DP" >&2
+  exit 2
+fi
 
 args=(--model "$MODEL" --backend "$BACKEND" --benchmarks_dir "${BENCHMARKS_DIR:-outputs/benchmarks}"
       --out "${OUT:-outputs/predictions}" --template "${TEMPLATE:-auto}"
@@ -67,7 +71,7 @@ if [ "$DEVICE" = cpu ]; then
     echo "error: $python not found: vLLM's CPU build lives in its own environment; run bash scripts/setup_vllm.sh" >&2
     exit 2
   fi
-  run "$python" -m long1k predict "${args[@]}" --gpu_memory_utilization "${MEMORY:-0.3}" "$@"
+  CUDA_VISIBLE_DEVICES="" run "$python" -m long1k predict "${args[@]}" --gpu_memory_utilization "${MEMORY:-0.3}" "$@"
   exit
 fi
 [ -n "${MEMORY:-}" ] && args+=(--gpu_memory_utilization "$MEMORY")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train the mini model through the real stages and check that it learned (held-out pass@1, stopping).
 
-    python scripts/learning_check.py                       # about 2.5 minutes on 2 cores
+    python scripts/learning_check.py                       # about 4 minutes on 2 cores
     python scripts/learning_check.py --ablation end_of_turn  # break one link on purpose: the check fails
 
 An alias of `python -m long1k learning-check`.

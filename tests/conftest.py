@@ -96,7 +96,7 @@ class LearnedMini:
 
 @pytest.fixture(scope="session")
 def learned_mini(tmp_path_factory, private_cache) -> LearnedMini:
-    """One learning check per test session (about 2.5 minutes), shared by its test and the real-engine tests."""
+    """One learning check per test session (about 4 minutes), shared by its test and the real-engine tests."""
     from long1k.experiments.learning_check import LearningCheckConfig, learning_check
 
     out = tmp_path_factory.mktemp("learning_check") / "check"

@@ -13,9 +13,13 @@ import enum
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from long1k.errors import Long1kError
 from long1k.generation.sampling import Generation, Request
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
 
 
 class BackendName(enum.StrEnum):
@@ -29,14 +33,17 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 model in bfloat16 (on CPU too), so long1k always passes it a named dtype."""
 
 
-def resolve_dtype(requested: str, model_config) -> str:
+def resolve_dtype(requested: str, model_config: PretrainedConfig | None) -> str:
     """The named dtype a run uses: `requested`, or for auto the model's (config.json's `dtype`, `torch_dtype`
     before transformers 5; float32 when it names none, as transformers loads such a model)."""
     if requested != "auto":
         return requested
     saved = getattr(model_config, "dtype", None) or getattr(model_config, "torch_dtype", None)
     name = str(saved).removeprefix("torch.") if saved else "float32"
-    return name if name in DTYPES else "float32"
+    if name not in DTYPES:
+        raise Long1kError(f"the model's config.json names dtype {name!r}, which long1k does not run with --dtype auto: "
+                          f"pass --dtype, one of {', '.join(DTYPES[1:])}")
+    return name
 
 
 @dataclass
@@ -82,6 +89,21 @@ OWN_ENGINE_ARGS = {"model": "--model", "tokenizer": "--tokenizer", "tensor_paral
                    "trust_remote_code": "(never: remote code is not run)"}
 
 
+ENGINE_ARGS_THAT_KEEP_OUTPUTS = frozenset({
+    "enforce_eager", "enable_chunked_prefill", "max_num_batched_tokens", "max_num_seqs", "enable_prefix_caching",
+    "kv_cache_memory_bytes", "swap_space", "cpu_offload_gb", "disable_log_stats", "disable_custom_all_reduce",
+    "distributed_executor_backend", "pipeline_parallel_size", "data_parallel_size", "load_format", "download_dir"})
+"""Engine arguments that say how the engine runs, not what it computes: left out of a run's fingerprint (like the
+backend), so that a run resumed with other ones is the same configuration. Any other (kv_cache_dtype,
+quantization, ...) is fingerprinted."""
+
+
+def output_engine_args(args: dict) -> dict | None:
+    """The engine arguments that belong to the configuration (None when there are none)."""
+    kept = {key: value for key, value in sorted(args.items()) if key not in ENGINE_ARGS_THAT_KEEP_OUTPUTS}
+    return kept or None
+
+
 def parse_engine_args(text: str | None) -> dict:
     """--engine_args: a JSON object of `vllm.LLM` arguments, none of those predict sets from its own flags."""
     if not text:
@@ -98,7 +120,7 @@ def parse_engine_args(text: str | None) -> dict:
     return args
 
 
-def load_config(settings: EngineSettings):
+def load_config(settings: EngineSettings) -> PretrainedConfig | None:
     from long1k.generation.long_context import load_model_config
 
     return load_model_config(settings.model)

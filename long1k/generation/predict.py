@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from long1k.configs import one_of, parse_config, raise_problems
 from long1k.environment import library_versions
@@ -24,6 +25,7 @@ from long1k.generation.backends import (
     BackendName,
     EngineSettings,
     make_backend,
+    output_engine_args,
     parse_engine_args,
     resolve_dtype,
 )
@@ -42,6 +44,9 @@ from long1k.generation.sampling import SEED_STRIDE, Request, Sampling, sample_se
 from long1k.generation.server import ClientOptions, served_model_card
 from long1k.jsonl import iter_jsonl
 from long1k.tasks import default_benchmarks, get_task
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
 
 ORIGINAL = {"temperature": 0.95, "top_p": 1.0, "n_samples": 1}
 PRESETS = {
@@ -257,7 +262,8 @@ def api_key_of(config: PredictConfig) -> str:
     return config.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
 
 
-def engine_context(config: PredictConfig, model_config, rope: dict | None) -> tuple[int, dict | None]:
+def engine_context(config: PredictConfig, model_config: PretrainedConfig | None,
+                   rope: dict | None) -> tuple[int, dict | None]:
     """The model's native context and the config override that extends it (engines long1k starts, from the
     model's config, None when unreadable); for a server, the context it was started with."""
     if config.backend == BackendName.OPENAI.value:
@@ -307,6 +313,9 @@ def predict(config: PredictConfig) -> list[Path]:
     settings = {"model": config.model, "tokenizer": tokenizer_name, "template": asdict(template),
                 "sampling": sampling.as_dict(), "budget_forcing": budget.as_dict() if budget else None,
                 "config_overrides": overrides, "dtype": dtype}
+    engine_args = parse_engine_args(config.engine_args)
+    if output_engine_args(engine_args):  # only then: a run without any keeps its fingerprint on every backend
+        settings["engine_args"] = output_engine_args(engine_args)
     folder = Path(config.out) / model_name
     if any(p.stat().st_size for p in folder.glob("*.jsonl")):
         refuse_other_settings(folder, settings, set(recorded_settings(folder)))
@@ -315,7 +324,7 @@ def predict(config: PredictConfig) -> list[Path]:
                             tensor_parallel_size=config.tensor_parallel_size,
                             gpu_memory_utilization=config.gpu_memory_utilization, max_model_len=context,
                             config_overrides=overrides, dtype=dtype or "auto",
-                            engine_args=parse_engine_args(config.engine_args), base_urls=tuple(config.base_urls),
+                            engine_args=engine_args, base_urls=tuple(config.base_urls),
                             api_key=api_key_of(config), client=client)
     manifest = {"model": config.model, "model_name": model_name, "fingerprint": fingerprint(settings),
                 "settings": settings, "config": {**asdict(config), "api_key": None}, "context": context,

@@ -1,9 +1,11 @@
 """A predictions folder is one configuration: what decides the outputs (model, prompt template,
-sampling, budget forcing, config overrides) is fingerprinted, written in the manifest and in every
-row, and a rerun with other settings into the same folder is refused, never mixed in.
+sampling, budget forcing, config overrides, dtype, engine arguments that change what vLLM computes) is
+fingerprinted, written in the manifest and in every row, and a rerun with other settings into the same
+folder is refused, never mixed in.
 
-What only decides how much is generated or where (seeds, samples, limit, backend, shards, chunk)
-is left out, so that a run can be extended with more seeds or samples, or resumed on another engine.
+What only decides how much is generated or where (seeds, samples, limit, backend, shards, chunk, engine
+arguments such as enforce_eager) is left out, so that a run can be extended with more seeds or samples,
+or resumed on another engine.
 """
 
 from __future__ import annotations

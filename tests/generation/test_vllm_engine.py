@@ -2,7 +2,7 @@
 scripts/setup_vllm.sh when missing), driven through the documented commands, against the learning check's
 model, row by row against the hf backend at float32.
 
-About 6 minutes on 2 cores, the engine's start (about 30 s) most of it."""
+About 6 minutes on 2 cores, the engine's start (about 20 s each, as started here) most of it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -21,12 +22,14 @@ VLLM_VENV = Path(os.environ.get("LONG1K_VLLM_VENV", REPO / ".venv-vllm"))
 VLLM_PYTHON = VLLM_VENV / "bin" / "python"
 BENCHMARK = "minichain"
 SERVER_START_S = 300
+INSTALL_S = 1800
 
 
 @pytest.fixture(scope="module")
 def vllm_env() -> Path:
     """The vLLM CPU environment, made when missing (it is reused when nothing changed)."""
-    done = subprocess.run(["bash", "scripts/setup_vllm.sh"], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(["bash", "scripts/setup_vllm.sh"], cwd=REPO, capture_output=True, text=True,
+                          timeout=INSTALL_S)
     assert done.returncode == 0, failure_report(done)
     return VLLM_PYTHON
 
@@ -65,7 +68,7 @@ def predict_sh(learned, out: Path, *flags: str, **env) -> subprocess.CompletedPr
 
 def hf_predict(learned, out: Path, *flags: str) -> None:
     """The same predictions with the hf backend, in the project's own environment."""
-    done = subprocess.run(["python", "eval/predict.py", "--backend", "hf", "--model", str(learned.model),
+    done = subprocess.run([sys.executable, "eval/predict.py", "--backend", "hf", "--model", str(learned.model),
                            "--benchmarks", BENCHMARK, "--benchmarks_dir", str(learned.benchmarks), "--out", str(out),
                            "--max_tokens", "400", *flags], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, failure_report(done)
@@ -110,14 +113,14 @@ def test_budget_forcing_on_the_real_engine_matches_the_hf_backend(vllm_env, lear
 
 
 class Server:
-    """`python -m vllm.entrypoints.openai.api_server` (vLLM's CPU build has no `vllm serve`), as
-    docs/evaluation.md starts it, on 127.0.0.1; stopped by its own process id."""
+    """`python -m vllm.entrypoints.openai.api_server` (vLLM's CPU build has no `vllm serve`) with the flags
+    docs/evaluation.md gives, on 127.0.0.1; stopped by its own process id."""
 
     def __init__(self, python: Path, model: Path, port: int, log: Path):
         self.command = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
                         "--served-model-name", "mini", "--host", "127.0.0.1", "--port", str(port), "--dtype",
-                        "float32", "--seed", "0", "--gpu-memory-utilization", "0.05", "--max-model-len", "4096",
-                        "--enforce-eager"]
+                        "float32", "--seed", "0", "--gpu-memory-utilization", "0.05", "--enforce-eager",
+                        "--no-enable-chunked-prefill"]
         self.url, self.log, self.process = f"http://127.0.0.1:{port}", log, None
 
     def start(self) -> None:
@@ -135,20 +138,26 @@ class Server:
                 time.sleep(1)
         raise AssertionError(f"the server was not healthy within {SERVER_START_S} s:\n" + self.tail())
 
-    def kill(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the server by its process id (SIGTERM: vLLM shuts down; SIGKILL: a crash), and whatever it
+        started (its process group)."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the engine core is a child of the API server
-            self.process.wait()
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
     def tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
 
 
 def client(learned, out: Path, server: Server, *flags: str) -> list[str]:
-    return ["python", "eval/predict.py", "--backend", "openai", "--base_urls", f"{server.url}/v1", "--model", "mini",
-            "--model_name", "mini-none", "--tokenizer", str(learned.model), "--benchmarks", BENCHMARK,
-            "--benchmarks_dir", str(learned.benchmarks), "--out", str(out), "--temperature", "0",
-            "--max_tokens", "400", *flags]
+    return [sys.executable, "eval/predict.py", "--backend", "openai", "--base_urls", f"{server.url}/v1",
+            "--model", "mini", "--model_name", "mini-none", "--tokenizer", str(learned.model),
+            "--benchmarks", BENCHMARK, "--benchmarks_dir", str(learned.benchmarks), "--out", str(out),
+            "--temperature", "0", "--max_tokens", "400", *flags]
 
 
 def test_a_real_server_predicts_and_a_killed_one_loses_no_row(vllm_env, learned_mini, tmp_path):
@@ -172,8 +181,12 @@ def test_a_real_server_predicts_and_a_killed_one_loses_no_row(vllm_env, learned_
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and (not written.is_file() or len(written.read_text().splitlines()) < 10):
             time.sleep(0.2)
-        server.kill()
-        output, _ = run.communicate(timeout=120)
+        server.stop(signal.SIGKILL)
+        try:
+            output, _ = run.communicate(timeout=120)
+        finally:
+            run.kill()
+        assert written.is_file(), f"no row was written before the kill:\n{output}"
         before = len(written.read_text().splitlines())
         assert run.returncode != 0 and server.url in output and 10 <= before < 100, (run.returncode, before, output)
         server.start()
@@ -183,5 +196,8 @@ def test_a_real_server_predicts_and_a_killed_one_loses_no_row(vllm_env, learned_
         rerun = rows_of(out)
         assert sorted(rerun) == sorted(hf_rows)  # every row, exactly once (rows_of refuses a repeat)
         assert len(same_rows(hf_rows, rerun)) <= 1
+        server.stop()
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"{server.url}/health", timeout=5)
     finally:
-        server.kill()
+        server.stop(signal.SIGKILL)

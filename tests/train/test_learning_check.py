@@ -1,7 +1,8 @@
 """The learning check: the mini model trained through the real stages answers held-out problems.
 
-About 2.5 minutes on 2 cores. The ablations (each breaks one link: loss on the prompt, no end-of-turn
-loss, another prediction template) take as long each; they run when LONG1K_LEARNING_ABLATIONS=1."""
+About 4 minutes on 2 cores, run once per session (the learned_mini fixture). The ablations (each breaks
+one link: loss on the prompt, no end-of-turn loss, another prediction template) take as long each; they
+run when LONG1K_LEARNING_ABLATIONS=1."""
 
 from __future__ import annotations
 
