@@ -157,10 +157,11 @@ def report(config: LearningCheckConfig, outcome: Outcome, out: Path) -> list[str
     problems = outcome.problems(config)
     rows = [
         ("ablation", config.ablation),
-        ("held-out pass@1", f"{outcome.pass_at_1:.1f} (needs {config.min_pass:.0f})"),
+        ("held-out pass@1", f"{outcome.pass_at_1:.1f} (needs at least {config.min_pass:.0f})"),
         ("stopped by itself", f"{outcome.stopped} / {outcome.responses}"),
         ("closed its reasoning", f"{outcome.closed} / {outcome.responses}"),
-        ("loss on the held-out prompts", f"{outcome.prompt_loss:.2f} nats/token (needs {config.min_prompt_loss:.1f})"),
+        ("loss on the held-out prompts",
+         f"{outcome.prompt_loss:.2f} nats/token (needs at least {config.min_prompt_loss:.1f})"),
         *((f"time: {name}", f"{value:.1f} s") for name, value in outcome.seconds.items()),
         ("time: all", f"{sum(outcome.seconds.values()):.1f} s"),
         ("verdict", "passes" if not problems else "FAILS: " + "; ".join(problems)),

@@ -2,7 +2,7 @@
 scripts/setup_vllm.sh when missing), driven through the documented commands, against the learning check's
 model, row by row against the hf backend at float32.
 
-About 6 minutes on 2 cores, the engine's start (about 20 s each, as started here) most of it."""
+About 6 minutes on 2 cores, the engine's start (about 22 s offline, 40 s for the server, as started here) most of it."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def same_rows(a: dict, b: dict, fields=("response", "finish_reason", "response_t
 
 
 QUICK_START = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
-"""One process and no compilation (with --engine_args below): the engine starts in about 20 s, not 60-110."""
+"""The worker in the engine's process and no compilation (with --engine_args below): the offline engine starts
+in about 22 s, not 60-110."""
 
 
 def predict_sh(learned, out: Path, *flags: str, **env) -> subprocess.CompletedProcess:
