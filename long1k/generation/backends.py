@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from long1k.errors import Long1kError
+from long1k.generation.long_context import apply_overrides, load_model_config
 from long1k.generation.sampling import Generation, Request
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def vllm_engine_kwargs(settings: EngineSettings, seed: int) -> dict:
         "tokenizer": settings.tokenizer or settings.model,
         "tensor_parallel_size": settings.tensor_parallel_size,
         "gpu_memory_utilization": settings.gpu_memory_utilization,
-        "dtype": settings.dtype if settings.dtype != "auto" else resolve_dtype("auto", load_config(settings)),
+        "dtype": resolve_dtype(settings.dtype, load_model_config(settings.model) if settings.dtype == "auto" else None),
         "seed": seed,
         "trust_remote_code": False,
     }
@@ -118,12 +119,6 @@ def parse_engine_args(text: str | None) -> dict:
     if taken:
         raise Long1kError(f"--engine_args sets what predict's own flags set: {', '.join(taken)}")
     return args
-
-
-def load_config(settings: EngineSettings) -> PretrainedConfig | None:
-    from long1k.generation.long_context import load_model_config
-
-    return load_model_config(settings.model)
 
 
 def vllm_sampling_kwargs(request: Request) -> dict:
@@ -194,11 +189,10 @@ class HFBackend:
         import torch
         from transformers import AutoModelForCausalLM, GenerationConfig
 
-        from long1k.generation.long_context import apply_overrides
         from long1k.tokenizer import load_tokenizer
 
         self.tokenizer = load_tokenizer(settings.tokenizer or settings.model)
-        config = load_config(settings)
+        config = load_model_config(settings.model)
         if config is None:
             raise Long1kError(f"cannot load model {settings.model!r}: no readable config.json")
         if settings.config_overrides:

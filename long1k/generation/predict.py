@@ -137,7 +137,7 @@ class PredictConfig:
             problems.append(str(err))
         if self.engine_args and self.backend != BackendName.VLLM.value:
             problems.append("--engine_args applies to the vllm backend only")
-        if self.backend == BackendName.VLLM.value and self.temperature is not None and self.temperature > 2:
+        if self.backend == BackendName.VLLM.value and self.temperature > 2:
             problems.append(f"--temperature {self.temperature:g}: vLLM accepts temperatures in [0, 2]")
         if self.backend == BackendName.OPENAI.value and self.dtype != "auto":
             problems.append("--dtype applies to engines long1k starts; a server runs the dtype it was started with "
@@ -314,8 +314,8 @@ def predict(config: PredictConfig) -> list[Path]:
                 "sampling": sampling.as_dict(), "budget_forcing": budget.as_dict() if budget else None,
                 "config_overrides": overrides, "dtype": dtype}
     engine_args = parse_engine_args(config.engine_args)
-    if output_engine_args(engine_args):  # only then: a run without any keeps its fingerprint on every backend
-        settings["engine_args"] = output_engine_args(engine_args)
+    if output_args := output_engine_args(engine_args):  # only then: without any, one fingerprint on every backend
+        settings["engine_args"] = output_args
     folder = Path(config.out) / model_name
     if any(p.stat().st_size for p in folder.glob("*.jsonl")):
         refuse_other_settings(folder, settings, set(recorded_settings(folder)))
