@@ -43,8 +43,8 @@ OPERATIONS = (2, 3, 4, 5)
 @dataclass
 class BaseRecipe:
     problems: int = field(default=16000, metadata=help_text("training problems, each written in every style"))
-    steps: int = field(default=2000, metadata=help_text("optimizer steps (each one style's documents)"))
-    batch: int = field(default=48, metadata=help_text("documents per step"))
+    steps: int = field(default=1600, metadata=help_text("optimizer steps (each one style's documents)"))
+    batch: int = field(default=64, metadata=help_text("documents per step"))
     learning_rate: float = field(default=3e-3, metadata=help_text("peak learning rate (warm-up, constant, cosine)"))
     warmup: int = field(default=50, metadata=help_text("warm-up steps"))
     decay_share: float = field(default=0.2, metadata=help_text("share of the steps in the final cosine decay"))
