@@ -17,8 +17,8 @@ language model, on the world's text:
 
 The build is deterministic (fixed data, seed and schedule, one process) and cached in
 `$LONG1K_CACHE/models/mini-base-vN`, like the mini tokenizer; the folder holds the loss history and the
-copy probe (`base.json`): held-out problems continued greedily in the `full` style from the problem
-alone. docs/miniature.md gives the measured build.
+copy probe (`base.json`): held-out problems continued greedily from the problem and the start of its
+first full-style line. docs/miniature.md gives the measured build.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from long1k.configs import help_text, parse_config
-from long1k.miniworld import STYLES, chains, take
+from long1k.fixtures.minichain import TRAINING_OPERATIONS
+from long1k.miniworld import STYLES, Chain, chains, take
 from long1k.paths import cached_folder
 
 VERSION = 1  # bump when the corpus or the recipe changes, so cached copies are rebuilt
 SHAPE = "mini-qwen2"
 RECORD = "base.json"
-OPERATIONS = (2, 3, 4, 5)
 
 
 @dataclass
@@ -65,7 +65,7 @@ def document(problem: str, reasoning: str, solution: str) -> str:
 
 def corpus(recipe: BaseRecipe) -> dict[str, list[str]]:
     """The world's text per style: the same training problems in each."""
-    problems = take(chains("pretrain", OPERATIONS, held_out=False), recipe.problems)
+    problems = take(chains("pretrain", TRAINING_OPERATIONS, held_out=False), recipe.problems)
     return {style: [document(c.problem, c.reasoning(style), c.solution()) for c in problems] for style in STYLES}
 
 
@@ -112,18 +112,32 @@ def pretrain(recipe: BaseRecipe, tokenizer):
     return model.eval(), history, time.perf_counter() - start
 
 
+def style_means(rows: list[tuple[str, float]]) -> dict[str, float]:
+    """The mean loss of each style among `rows` (styles without a row left out)."""
+    means = {}
+    for style in STYLES:
+        losses = [loss for s, loss in rows if s == style]
+        if losses:
+            means[style] = sum(losses) / len(losses)
+    return means
+
+
+def last_tenth(history: list[tuple[str, float]]) -> tuple[list, list]:
+    """The two halves of the last tenth of training (at least two steps of each style in all)."""
+    tail = history[-max(len(history) // 10, 2 * len(STYLES)):]
+    return tail[: len(tail) // 2], tail[len(tail) // 2:]
+
+
 def last_tenth_drift(history: list[tuple[str, float]]) -> dict[str, float]:
     """Per style, the relative change of the mean loss between the two halves of the last tenth of
     training: near 0 when training has converged."""
-    tail = history[-max(len(history) // 10, 2 * len(STYLES)):]
-    half = len(tail) // 2
-    drift = {}
-    for style in STYLES:
-        first = [loss for s, loss in tail[:half] if s == style]
-        second = [loss for s, loss in tail[half:] if s == style]
-        if first and second:
-            drift[style] = (sum(second) / len(second)) / (sum(first) / len(first)) - 1
-    return drift
+    first, second = (style_means(half) for half in last_tenth(history))
+    return {style: second[style] / first[style] - 1 for style in STYLES if style in first and style in second}
+
+
+def probe_chains(problems: int) -> list[Chain]:
+    """The copy probe's problems: held-out ones, never in the corpus."""
+    return take(chains("base-probe", TRAINING_OPERATIONS, held_out=True), problems)
 
 
 def copy_probe(model, tokenizer, problems: int) -> float:
@@ -132,7 +146,7 @@ def copy_probe(model, tokenizer, problems: int) -> float:
     four it has seen): copy and compute, with no format taught."""
     import torch
 
-    held_out = take(chains("base-probe", OPERATIONS, held_out=True), problems)
+    held_out = probe_chains(problems)
     prompts = [f"{c.problem}\n{c.reasoning('full').split(' is ', 1)[0]} is" for c in held_out]
     tokenizer.padding_side = "left"
     encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
@@ -158,7 +172,7 @@ def build_base(out: str | Path, recipe: BaseRecipe | None = None) -> Path:
     tokenizer.save_pretrained(out)
     record = {"version": VERSION, "shape": SHAPE, "recipe": asdict(recipe), "seconds": round(seconds, 1),
               "last_tenth_drift": last_tenth_drift(history),
-              "final_loss": {s: sum(v for t, v in history[-40:] if t == s) / 10 for s in STYLES},
+              "final_loss": style_means(last_tenth(history)[1]),
               "copy_probe_full_style": copy_probe(model, tokenizer, recipe.probe),
               "loss_history": [[step, style, round(loss, 5)] for step, (style, loss) in enumerate(history)]}
     (out / RECORD).write_text(json.dumps(record, indent=1) + "\n")  # written last: the cache's completeness mark

@@ -9,9 +9,10 @@ import json
 import pytest
 
 from long1k.experiments import mini_base
+from long1k.fixtures.minichain import TRAINING_OPERATIONS
 from long1k.formats import FORMATS
 from long1k.links import DEFAULT_LINKS
-from long1k.miniworld import STYLES, Chain, chains, take
+from long1k.miniworld import STYLES, chains, take
 
 SMALL = mini_base.BaseRecipe(problems=64, steps=8, batch=4, warmup=2, probe=4)
 
@@ -21,7 +22,7 @@ def test_the_corpus_is_the_world_in_every_style_and_nothing_of_the_fine_tuning()
     assert set(documents) == set(STYLES)
     firsts = {style: [d.split("\n", 1)[0] for d in texts] for style, texts in documents.items()}
     assert len({tuple(f) for f in firsts.values()}) == 1, "every style writes the same problems"
-    held_out = {c.problem for c in take(chains("benchmark:minichain:0", (2, 3, 4, 5), held_out=True), 100)}
+    held_out = {c.problem for c in take(chains("benchmark:minichain:0", TRAINING_OPERATIONS, held_out=True), 100)}
     text = "\n".join(d for texts in documents.values() for d in texts)
     assert not held_out & set(firsts["full"])
     for marker in {m for fmt in FORMATS.values() for m in fmt.markers} | {"<|im_start|>", "<|im_end|>"}:
@@ -43,6 +44,7 @@ def test_drift_over_the_last_tenth_is_zero_for_a_flat_loss_and_negative_for_a_fa
     falling = [(STYLES[i % 4], 1.0 - i / 1000) for i in range(400)]
     assert all(v == pytest.approx(0.0) for v in mini_base.last_tenth_drift(flat).values())
     assert all(v < 0 for v in mini_base.last_tenth_drift(falling).values())
+    assert mini_base.style_means(mini_base.last_tenth(flat)[1]) == dict.fromkeys(STYLES, 0.5)
 
 
 def test_the_build_is_deterministic_and_cached(tmp_path, monkeypatch):
@@ -52,6 +54,8 @@ def test_the_build_is_deterministic_and_cached(tmp_path, monkeypatch):
     record = json.loads((first / mini_base.RECORD).read_text())
     assert record["recipe"]["steps"] == 8 and len(record["loss_history"]) == 8
     assert 0.0 <= record["copy_probe_full_style"] <= 100.0
+    last_four = mini_base.style_means([(style, loss) for _, style, loss in record["loss_history"]][-4:])
+    assert set(record["final_loss"]) == set(STYLES) and record["final_loss"] == pytest.approx(last_four, abs=1e-4)
     built, build = [], mini_base.build_base
     monkeypatch.setenv("LONG1K_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(mini_base, "build_base", lambda out, recipe: built.append(out) or build(out, recipe))
@@ -60,6 +64,7 @@ def test_the_build_is_deterministic_and_cached(tmp_path, monkeypatch):
     assert folder.parent == tmp_path / "cache" / "models" and (folder / mini_base.RECORD).is_file()
 
 
-def test_a_chain_of_the_probe_is_held_out():
-    probe = take(chains("base-probe", mini_base.OPERATIONS, held_out=True), 5)
-    assert all(isinstance(c, Chain) and c.held_out for c in probe)
+def test_the_probe_asks_held_out_problems_the_corpus_never_holds():
+    probe = mini_base.probe_chains(20)
+    corpus = {d.split("\n", 1)[0] for d in mini_base.corpus(mini_base.BaseRecipe(problems=2000))["full"]}
+    assert all(c.held_out for c in probe) and not {c.problem for c in probe} & corpus
