@@ -54,14 +54,19 @@ def same_rows(a: dict, b: dict, fields=("response", "finish_reason", "response_t
 QUICK_START = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
 """The worker in the engine's process and no compilation (with --engine_args below): the offline engine starts
 in about 22 s, not 60-110."""
+KV_CACHE_BYTES = str(256 * 2**20)
+"""An explicit KV cache (256 MiB, plenty for the mini model), not a share of the machine's RAM: on CPU the share
+must also hold the process itself (about 0.8 GiB), so 0.05 worked on a 24 GB machine and left a negative KV cache
+on CI's 13 GB one."""
+QUICK_ENGINE_ARGS = json.dumps({"enforce_eager": True, "kv_cache_memory_bytes": int(KV_CACHE_BYTES)})
 
 
 def predict_sh(learned, out: Path, *flags: str, **env) -> subprocess.CompletedProcess:
     """`DEVICE=cpu bash eval/predict.sh` on the learning check's model, as docs/evaluation.md shows it."""
-    environment = {**os.environ, **QUICK_START, "DEVICE": "cpu", "MEMORY": "0.05", "MODEL": str(learned.model),
+    environment = {**os.environ, **QUICK_START, "DEVICE": "cpu", "MODEL": str(learned.model),
                    "BENCHMARKS": BENCHMARK, "BENCHMARKS_DIR": str(learned.benchmarks), "OUT": str(out),
                    "MAX_TOKENS": "400", **env}
-    done = subprocess.run(["bash", "eval/predict.sh", "--engine_args", '{"enforce_eager": true}', *flags], cwd=REPO,
+    done = subprocess.run(["bash", "eval/predict.sh", "--engine_args", QUICK_ENGINE_ARGS, *flags], cwd=REPO,
                           env=environment, capture_output=True, text=True)
     assert done.returncode == 0, failure_report(done)
     return done
@@ -120,7 +125,7 @@ class Server:
     def __init__(self, python: Path, model: Path, port: int, log: Path):
         self.command = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
                         "--served-model-name", "mini", "--host", "127.0.0.1", "--port", str(port), "--dtype",
-                        "float32", "--seed", "0", "--gpu-memory-utilization", "0.05", "--enforce-eager",
+                        "float32", "--seed", "0", "--kv-cache-memory-bytes", KV_CACHE_BYTES, "--enforce-eager",
                         "--no-enable-chunked-prefill"]
         self.url, self.log, self.process = f"http://127.0.0.1:{port}", log, None
 
