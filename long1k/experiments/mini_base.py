@@ -3,16 +3,19 @@
 The paper fine-tunes an instruct model that can already copy and compute; a model trained from scratch
 on the miniature world first has to cross its copy transition (the sharp step in loss when it learns to
 copy the operands from the problem), at a seed-dependent point, and that lottery decided the
-miniature's earlier results. The base model is the mini shape (mini-qwen2) pretrained once, as a plain
-language model, on the world's text:
+miniature's earlier results. The base model is the mini shape (mini-qwen2) pretrained once, as a
+language model (loss on every token), on the world's text:
 
-- every training problem written as `PROBLEM\\nREASONING\\nSOLUTION` followed by `<|endoftext|>`, one
+- every training problem as an instruct model's exchange: the tokenizer's chat template with its default
+  system prompt, the problem as the user turn and `REASONING\\nSOLUTION` as the assistant's, one
   document per row (documents are not packed together: a neighbour's problem in the context made the
-  copy harder to learn);
+  copy harder to learn). The paper starts from an instruct model, which answers in chat turns; a base
+  that had only seen plain text copied operands in plain text but miscopied them inside chat turns
+  after 100 fine-tuning steps (docs/miniature.md);
 - every reasoning style (none, some, full, checked) equally often, each style a step of its own in
   turn, so that no style of the length experiments is favoured by the starting point;
-- no chat template, no system prompt, no reasoning-format marker, no linking phrase and no stitched
-  row: the format, the style of an arm and answering several questions are what fine-tuning teaches;
+- no reasoning-format marker (`<think>`), no linking phrase and no stitched row: the format, the style of
+  an arm and answering several questions are what fine-tuning teaches;
 - no held-out problem (long1k/miniworld.py holds one problem in ten out for good).
 
 The build is deterministic (fixed data, seed and schedule, one process) and cached in
@@ -35,7 +38,7 @@ from long1k.fixtures.minichain import TRAINING_OPERATIONS
 from long1k.miniworld import STYLES, Chain, chains, take
 from long1k.paths import cached_folder
 
-VERSION = 1  # bump when the corpus or the recipe changes, so cached copies are rebuilt
+VERSION = 2  # bump when the corpus or the recipe changes, so cached copies are rebuilt
 SHAPE = "mini-qwen2"
 RECORD = "base.json"
 
@@ -59,14 +62,20 @@ class MiniBaseConfig(BaseRecipe):
         "write the model here instead of the cache (a build with other settings than the default)"))
 
 
-def document(problem: str, reasoning: str, solution: str) -> str:
-    return f"{problem}\n{reasoning}\n{solution}"
+def exchange(tokenizer, problem: str, answer: str | None = None) -> str:
+    """An instruct exchange in the tokenizer's chat template; without `answer`, the prompt up to the
+    assistant's turn."""
+    user = [{"role": "user", "content": problem}]
+    if answer is None:
+        return tokenizer.apply_chat_template(user, tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(user + [{"role": "assistant", "content": answer}], tokenize=False)
 
 
-def corpus(recipe: BaseRecipe) -> dict[str, list[str]]:
+def corpus(recipe: BaseRecipe, tokenizer) -> dict[str, list[str]]:
     """The world's text per style: the same training problems in each."""
     problems = take(chains("pretrain", TRAINING_OPERATIONS, held_out=False), recipe.problems)
-    return {style: [document(c.problem, c.reasoning(style), c.solution()) for c in problems] for style in STYLES}
+    return {style: [exchange(tokenizer, c.problem, f"{c.reasoning(style)}\n{c.solution()}") for c in problems]
+            for style in STYLES}
 
 
 def learning_rate(step: int, recipe: BaseRecipe) -> float:
@@ -87,9 +96,9 @@ def pretrain(recipe: BaseRecipe, tokenizer):
     from long1k.train.model import build_random_model
 
     torch.set_num_threads(recipe.threads)
-    eos, pad = tokenizer.convert_tokens_to_ids("<|endoftext|>"), tokenizer.pad_token_id
-    documents = {style: [ids + [eos] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-                 for style, texts in corpus(recipe).items()}
+    pad = tokenizer.pad_token_id
+    documents = {style: tokenizer(texts, add_special_tokens=False)["input_ids"]
+                 for style, texts in corpus(recipe, tokenizer).items()}
     model = build_random_model(SHAPE, seed=recipe.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, betas=(0.9, 0.95), weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate(step, recipe))
@@ -142,20 +151,20 @@ def probe_chains(problems: int) -> list[Chain]:
 
 def copy_probe(model, tokenizer, problems: int) -> float:
     """Percent of held-out problems whose every full-style line the base writes right, greedily, given the
-    problem and the first line up to its first " is " (which picks the full or checked style among the
-    four it has seen): copy and compute, with no format taught."""
+    problem's exchange and the first line up to its first " is " (which picks the full or checked style
+    among the four it has seen): copy and compute, with no format taught."""
     import torch
 
     held_out = probe_chains(problems)
-    prompts = [f"{c.problem}\n{c.reasoning('full').split(' is ', 1)[0]} is" for c in held_out]
+    prompts = [exchange(tokenizer, c.problem) + c.reasoning("full").split(" is ", 1)[0] + " is" for c in held_out]
     tokenizer.padding_side = "left"
     encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     with torch.no_grad():
         output = model.generate(**encoded, max_new_tokens=120, do_sample=False,
-                                eos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+                                eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
                                 pad_token_id=tokenizer.pad_token_id)
     texts = tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
-    correct = sum((prompt + text).startswith(f"{c.problem}\n{c.reasoning('full')}\n")
+    correct = sum((prompt + text).startswith(exchange(tokenizer, c.problem) + f"{c.reasoning('full')}\n")
                   for prompt, text, c in zip(prompts, texts, held_out, strict=True))
     return 100.0 * correct / len(held_out)
 

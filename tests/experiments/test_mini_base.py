@@ -1,5 +1,5 @@
-"""The mini base model: what it is pretrained on (the world's text in every style, nothing of the
-fine-tuning formats, no held-out problem), and that its build is deterministic and resumable from the
+"""The mini base model: what it is pretrained on (the world's text in every style as instruct exchanges,
+nothing of the fine-tuning formats, no held-out problem), and that its build is deterministic and resumable from the
 cache. The full build takes minutes; here a few steps of it."""
 
 from __future__ import annotations
@@ -13,19 +13,26 @@ from long1k.fixtures.minichain import TRAINING_OPERATIONS
 from long1k.formats import FORMATS
 from long1k.links import DEFAULT_LINKS
 from long1k.miniworld import STYLES, chains, take
+from long1k.tokenizer import load_tokenizer
 
 SMALL = mini_base.BaseRecipe(problems=64, steps=8, batch=4, warmup=2, probe=4)
 
 
-def test_the_corpus_is_the_world_in_every_style_and_nothing_of_the_fine_tuning():
-    documents = mini_base.corpus(SMALL)
+def user_turn(document: str) -> str:
+    return document.split("<|im_start|>user\n", 1)[1].split("<|im_end|>", 1)[0]
+
+
+def test_the_corpus_is_the_world_in_every_style_as_exchanges_and_nothing_of_the_fine_tuning():
+    tokenizer = load_tokenizer("mini")
+    documents = mini_base.corpus(SMALL, tokenizer)
     assert set(documents) == set(STYLES)
-    firsts = {style: [d.split("\n", 1)[0] for d in texts] for style, texts in documents.items()}
+    firsts = {style: [user_turn(d) for d in texts] for style, texts in documents.items()}
     assert len({tuple(f) for f in firsts.values()}) == 1, "every style writes the same problems"
+    assert documents["full"][0].count("<|im_start|>assistant\n") == 1 and documents["full"][0].endswith("<|im_end|>\n")
     held_out = {c.problem for c in take(chains("benchmark:minichain:0", TRAINING_OPERATIONS, held_out=True), 100)}
     text = "\n".join(d for texts in documents.values() for d in texts)
     assert not held_out & set(firsts["full"])
-    for marker in {m for fmt in FORMATS.values() for m in fmt.markers} | {"<|im_start|>", "<|im_end|>"}:
+    for marker in {m for fmt in FORMATS.values() for m in fmt.markers}:
         assert marker not in text
     for phrases in DEFAULT_LINKS.values():
         for phrase in phrases:
@@ -66,5 +73,6 @@ def test_the_build_is_deterministic_and_cached(tmp_path, monkeypatch):
 
 def test_the_probe_asks_held_out_problems_the_corpus_never_holds():
     probe = mini_base.probe_chains(20)
-    corpus = {d.split("\n", 1)[0] for d in mini_base.corpus(mini_base.BaseRecipe(problems=2000))["full"]}
+    documents = mini_base.corpus(mini_base.BaseRecipe(problems=2000), load_tokenizer("mini"))["full"]
+    corpus = {user_turn(d) for d in documents}
     assert all(c.held_out for c in probe) and not {c.problem for c in probe} & corpus
