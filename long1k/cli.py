@@ -34,8 +34,8 @@ STAGES: dict[str, tuple[str, str]] = {
                        "the miniature world through every stage: does the trained model answer held-out problems?"),
     "mini-base": ("long1k.experiments.mini_base",
                   "build (or find in the cache) the mini base model the miniature's fine-tunes start from"),
-    "miniature-report": ("long1k.experiments.miniature",
-                         "gather scripts/miniature.sh's tables (the paper's experiments in miniature) in one page"),
+    "miniature": ("long1k.experiments.miniature",
+                  "the paper's experiments in miniature: every arm fine-tuned from the mini base over seeds, verdicts"),
     "offline-tokenizer": ("long1k.tokenizer", "write the offline Qwen2.5 tokenizer as a Hugging Face folder"),
 }
 

@@ -99,7 +99,8 @@ def source_ref(source: Source, candidate: Candidate) -> dict:
             "problem_key": candidate.key}
 
 
-def stitch_parts(parts: list[Part], links: list[dict[str, str]], fmt: ReasoningFormat) -> list[dict]:
+def stitched_messages(problems: list[str], reasonings: list[str], solutions: list[str],
+                      links: list[dict[str, str]], fmt: ReasoningFormat) -> list[dict]:
     """One example asking every question: problems, traces and solutions, each joined in order by the
     linking phrase between consecutive parts (links[i] joins parts i and i + 1)."""
 
@@ -109,8 +110,13 @@ def stitch_parts(parts: list[Part], links: list[dict[str, str]], fmt: ReasoningF
             joined += f"\n\n{link[key]}\n\n{text.strip()}"
         return joined
 
-    return chat_messages(fmt, join([p.candidate.problem for p in parts], "question"),
-                         join([p.reasoning for p in parts], "reasoning"), join([p.solution for p in parts], "solution"))
+    return chat_messages(fmt, join(problems, "question"), join(reasonings, "reasoning"), join(solutions, "solution"))
+
+
+def stitch_parts(parts: list[Part], links: list[dict[str, str]], fmt: ReasoningFormat) -> list[dict]:
+    """The stitched example of source parts (stitched_messages)."""
+    return stitched_messages([p.candidate.problem for p in parts], [p.reasoning for p in parts],
+                             [p.solution for p in parts], links, fmt)
 
 
 def stitch(a: Part, b: Part, links: dict[str, str], fmt: ReasoningFormat) -> list[dict]:

@@ -1,0 +1,123 @@
+"""The miniature's instrument: its arms are the synthesis's rows, its loss mask the SFT stage's, its greedy
+batches the hf backend's generations, and budget forcing runs on it unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from long1k.experiments import mini_arms, mini_base
+from long1k.experiments.mini_finetune import BatchedGreedy, FineTuneRecipe, answer_tokens, finetune, tokenize_rows
+from long1k.formats import get_format
+from long1k.generation.backends import EngineSettings, HFBackend
+from long1k.generation.budget import BudgetForcing, force_budget
+from long1k.generation.sampling import Request, Sampling
+from long1k.links import DEFAULT_LINKS, render_link
+from long1k.miniworld import STYLES
+from long1k.train.data import IGNORE_INDEX, assistant_markers, render, tokenize_with_labels
+
+PLAN = mini_arms.Plan(pool=400, rows=40, batch=16, fixed_rows=4, steps=4)
+TINY_BASE = mini_base.BaseRecipe(problems=64, steps=8, batch=4, warmup=2, probe=4)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    return mini_base.build_base(tmp_path_factory.mktemp("base") / "base", TINY_BASE)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_base):
+    from long1k.tokenizer import load_tokenizer
+
+    return load_tokenizer(str(tiny_base))
+
+
+def all_phrases(kind: str, parts: int) -> set[str]:
+    return {render_link(p, position, parts) for p in DEFAULT_LINKS[kind] for position in range(2, parts + 1)}
+
+
+def test_stitched_rows_are_the_synthesis_rows_with_the_linking_phrases(tokenizer):
+    arms = {arm.name: arm for arm in mini_arms.stitch_arms(PLAN)}
+    assert set(arms) == {"stitch1_r4", "stitch2_r4", "stitch2_r8", "stitch4_r4", "stitch8_r4", "stitch8_r2"}
+    style = {arm.name: arm for arm in mini_arms.style_arms(PLAN)}
+    assert set(mini_arms.fixed_design(PLAN)) | set(mini_arms.equal_design(PLAN)) <= set(arms) | set(style)
+    assert arms["stitch1_r4"].rows == style["style_full"].rows, "level 1 is the style design's full arm"
+    fmt = get_format(mini_arms.FORMAT)
+    for parts in (2, 4, 8):
+        fixed, equal = arms[f"stitch{parts}_r4"], arms[f"stitch{parts}_r{16 // parts}"]
+        assert fixed.rows == equal.rows and len(fixed.rows) == PLAN.rows and fixed.steps == equal.steps == 4
+        system, user, assistant = fixed.rows[0]
+        assert system["content"] == fmt.system_prompt and assistant["content"].count("<think>") == 1
+        assert user["content"].count("Compute ") == parts and assistant["content"].count("\\boxed{") == parts
+        blocks = user["content"].split("\n\n")
+        assert set(blocks[1::2]) <= all_phrases("question", parts)
+        solution = assistant["content"].split("</think>\n\n")[1].split("\n\n")
+        assert set(solution[1::2]) <= all_phrases("solution", parts)
+
+
+def test_the_arms_of_a_design_differ_in_one_thing(tokenizer):
+    style = {arm.name.removeprefix("style_"): arm for arm in mini_arms.style_arms(PLAN)}
+    problems = {level: [row[1]["content"] for row in arm.rows] for level, arm in style.items()}
+    assert len({tuple(p) for p in problems.values()}) == 1, "every style holds the same problems"
+    lengths = [answer_tokens(tokenize_rows(tokenizer, style[level].rows)) for level in STYLES]
+    assert lengths == sorted(lengths) and len(set(lengths)) == 4
+
+    def per_row(rows):
+        return answer_tokens(tokenize_rows(tokenizer, rows)) / len(rows)
+
+    easy, hard = mini_arms.lvd_arms(PLAN, per_row)
+    assert easy.rows[PLAN.rows // 2:] == hard.rows[PLAN.rows // 2:], "both arms hold the same single problems"
+    assert all(row[1]["content"].count("Compute ") == 2 for row in easy.rows[:PLAN.rows // 2])
+    assert all(re.search(r"(?:(?:plus|minus|times) \d ?){5},", row[1]["content"]) for row in hard.rows[:PLAN.rows // 2])
+    tokens = [per_row(arm.rows) * arm.steps * arm.batch for arm in (easy, hard)]
+    assert tokens[0] == pytest.approx(tokens[1], rel=0.2), "equal answer tokens, to a step's worth"
+
+
+def test_benchmark_items_are_the_registered_held_out_problems():
+    from long1k.fixtures.writers import task_fixture_rows
+    from long1k.tasks import get_task
+
+    items = mini_arms.benchmark_items("minichain")
+    registered = task_fixture_rows("minichain", get_task("minichain").fixture)
+    assert len(items) == mini_arms.BENCHMARK_ROWS and len(registered) == 100
+    assert [i["problem"] for i in items[:100]] == [r["problem"] for r in registered]
+    assert len({i["problem"] for i in items}) == len(items) and all(i["operations"] >= 2 for i in items)
+    composite = mini_arms.benchmark_items("minichain_x2")
+    first = composite[0]
+    assert first["answer_kind"] == "composite" and len(first["parts"]) == 2
+    assert first["problem"].split("\n\n")[1] in all_phrases("question", 2)
+
+
+def test_the_loss_mask_is_the_sft_stages(tokenizer):
+    rows = mini_arms.style_arms(PLAN)[2].rows[:3]
+    markers = assistant_markers(tokenizer)
+    expected = [tokenize_with_labels(tokenizer, render(tokenizer, {"messages": m}), markers) for m in rows]
+    assert tokenize_rows(tokenizer, rows) == expected
+    ids, labels = expected[0]
+    answer = tokenizer.decode([t for t, label in zip(ids, labels, strict=True) if label != IGNORE_INDEX])
+    assert answer.startswith("<think>\n") and answer.endswith("<|im_end|>")
+
+
+def test_batched_greedy_generates_what_the_hf_backend_does(tiny_base, tokenizer, tmp_path):
+    model, losses = finetune(tiny_base, tokenize_rows(tokenizer, mini_arms.style_arms(PLAN)[2].rows),
+                             FineTuneRecipe(), seed=0, steps=3, batch=4)
+    assert len(losses) == 3
+    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": item["problem"]}], tokenize=False,
+                                             add_generation_prompt=True)
+               for item in mini_arms.benchmark_items("minichain")[:6]]
+    model.save_pretrained(tmp_path / "tuned")
+    tokenizer.save_pretrained(tmp_path / "tuned")
+    hf = HFBackend(EngineSettings(str(tmp_path / "tuned")), seed=0)
+    for stop in ((), (" is",)):
+        requests = [Request(p, 0, Sampling(0.0, max_tokens=24, stop=stop)) for p in prompts]
+        batched = dict(BatchedGreedy(model, tokenizer, batch=4).generate(requests))
+        assert [batched[i] for i in range(len(requests))] == [hf.generate_one(r) for r in requests]
+    budget = BudgetForcing.for_format(get_format("think"), 8, 2, "Wait")
+    forced = dict(force_budget(BatchedGreedy(model, tokenizer), requests, budget))
+    assert all(f.thinking_tokens <= 8 and "</think>" in f.generation.text for f in forced.values())
+
+
+def test_batched_greedy_refuses_sampling(tiny_base, tokenizer):
+    with pytest.raises(ValueError, match="greedily"):
+        list(BatchedGreedy(None, tokenizer).generate([Request("x", 0, Sampling(0.7, max_tokens=4))]))
