@@ -90,35 +90,29 @@ def learning_rate(step: int, recipe: BaseRecipe) -> float:
 def pretrain(recipe: BaseRecipe, tokenizer):
     """The mini shape trained on the corpus; returns (model, per-step (style, loss), seconds)."""
     import torch
-    from tqdm import tqdm
 
-    from long1k.train.data import IGNORE_INDEX
+    from long1k.experiments.mini_finetune import optimize
     from long1k.train.model import build_random_model
 
     torch.set_num_threads(recipe.threads)
-    pad = tokenizer.pad_token_id
-    documents = {style: tokenizer(texts, add_special_tokens=False)["input_ids"]
+    documents = {style: [(ids, ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
                  for style, texts in corpus(recipe, tokenizer).items()}
     model = build_random_model(SHAPE, seed=recipe.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, betas=(0.9, 0.95), weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate(step, recipe))
     rng = random.Random(recipe.seed)
-    history, start = [], time.perf_counter()
-    model.train()
-    for step in tqdm(range(recipe.steps), desc="mini base", unit="step", mininterval=5):
-        style = STYLES[step % len(STYLES)]
-        batch = rng.sample(documents[style], recipe.batch)
-        width = max(map(len, batch))
-        ids = torch.tensor([row + [pad] * (width - len(row)) for row in batch])
-        labels = torch.tensor([row + [IGNORE_INDEX] * (width - len(row)) for row in batch])
-        loss = model(input_ids=ids, attention_mask=(labels != IGNORE_INDEX).long(), labels=labels).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        history.append((style, loss.item()))
+
+    def batch_of(step: int) -> list:
+        return rng.sample(documents[style_of(step)], recipe.batch)
+
+    start = time.perf_counter()
+    losses = optimize(model, batch_of, recipe.steps, recipe.learning_rate, lambda step: learning_rate(step, recipe),
+                      progress="mini base")
+    history = [(style_of(step), loss) for step, loss in enumerate(losses)]
     return model.eval(), history, time.perf_counter() - start
+
+
+def style_of(step: int) -> str:
+    """Each step trains on one style's documents, the styles in turn."""
+    return STYLES[step % len(STYLES)]
 
 
 def style_means(rows: list[tuple[str, float]]) -> dict[str, float]:

@@ -16,13 +16,11 @@ prompt templates, generation protocol and graders in process.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from long1k.generation.sampling import Generation, Request
-
-STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
+from long1k.generation.sampling import Generation, Request, Sampling
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def tokenize_rows(tokenizer, rows: Sequence[list[dict]]) -> list[Example]:
     return [tokenize_with_labels(tokenizer, render(tokenizer, {"messages": messages}), markers) for messages in rows]
 
 
-def answer_tokens(examples: Sequence[Example]) -> int:
+def count_answer_tokens(examples: Sequence[Example]) -> int:
     """Tokens that carry loss (the assistant turns)."""
     from long1k.train.data import IGNORE_INDEX
 
@@ -54,7 +52,7 @@ def answer_tokens(examples: Sequence[Example]) -> int:
 
 
 def learning_rate(step: int, steps: int, warmup: int) -> float:
-    """Linear warm-up, then a cosine to zero (the SFT stage's schedule)."""
+    """Linear warm-up, then a cosine to zero over the remaining steps."""
     import math
 
     if step < warmup:
@@ -64,89 +62,101 @@ def learning_rate(step: int, steps: int, warmup: int) -> float:
 
 
 def finetune(base: str | Path, examples: Sequence[Example], recipe: FineTuneRecipe, seed: int, steps: int,
-             batch: int):
-    """The base model fine-tuned on `examples` for `steps` steps of `batch` rows (AdamW, rows drawn by `seed`);
+             batch: int) -> tuple[object, list[float]]:
+    """The base model fine-tuned on `examples` for `steps` steps of `batch` rows (rows drawn by `seed`);
     returns (model, losses)."""
     import torch
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as transformers_logging
 
-    from long1k.train.data import IGNORE_INDEX
-
     torch.set_num_threads(recipe.threads)
     torch.manual_seed(seed)
     transformers_logging.disable_progress_bar()  # a bar per load, dozens of times, would drown the run's own
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, betas=(0.9, 0.95), weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate(step, steps, recipe.warmup))
-    rng, losses = random.Random(seed), []
+    rng, examples = random.Random(seed), list(examples)
+    losses = optimize(model, lambda _: rng.sample(examples, min(batch, len(examples))), steps, recipe.learning_rate,
+                      lambda step: learning_rate(step, steps, recipe.warmup))
+    return model.eval(), losses
+
+
+def optimize(model, batch_of: Callable[[int], list[Example]], steps: int, peak: float,
+             schedule: Callable[[int], float], progress: str | None = None) -> list[float]:
+    """`steps` AdamW steps (betas 0.9/0.95, no weight decay, gradients clipped at 1) on the rows `batch_of(step)`
+    gives, right-padded, the learning rate `peak * schedule(step)`; returns each step's loss. The mini base
+    model's pretraining and every fine-tune of the miniature train through it."""
+    import torch
+    from tqdm import tqdm
+
+    from long1k.train.data import IGNORE_INDEX
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=peak, betas=(0.9, 0.95), weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    losses = []
     model.train()
-    examples = list(examples)
-    for _ in range(steps):
-        rows = rng.sample(examples, min(batch, len(examples)))
+    for step in tqdm(range(steps), desc=progress, unit="step", mininterval=5, disable=progress is None):
+        rows = batch_of(step)
         width = max(len(ids) for ids, _ in rows)
-        ids = torch.tensor([row + [0] * (width - len(row)) for row, _ in rows])
-        labels = torch.tensor([row + [IGNORE_INDEX] * (width - len(row)) for _, row in rows])
-        mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row, _ in rows])
+        padding = [width - len(ids) for ids, _ in rows]  # padded positions are masked: their id is immaterial
+        ids = torch.tensor([row + [0] * pad for (row, _), pad in zip(rows, padding, strict=True)])
+        labels = torch.tensor([row + [IGNORE_INDEX] * pad for (_, row), pad in zip(rows, padding, strict=True)])
+        mask = torch.tensor([[1] * (width - pad) + [0] * pad for pad in padding])
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        schedule.step()
+        scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         losses.append(loss.item())
-    return model.eval(), losses
+    return losses
 
 
 class BatchedGreedy:
     """Greedy generation of an in-memory model, in batches (left-padded): the prediction protocol's
-    `generate(requests)`, for greedy requests only."""
+    `generate(requests)`, for greedy requests only, with the hf backend's generation settings and reading of
+    the generated tokens (long1k/generation/backends.py)."""
 
     streams = False
 
     def __init__(self, model, tokenizer, batch: int = 100):
+        from transformers import GenerationConfig
+
+        from long1k.generation.backends import stop_token_ids
+
         self.model, self.tokenizer, self.batch = model, tokenizer, batch
-        self.stop_ids = sorted({tokenizer.convert_tokens_to_ids(t) for t in STOP_TOKENS})
+        self.model.generation_config = GenerationConfig()  # sample by the request alone
+        self.stop_ids = stop_token_ids(tokenizer)
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Generation]]:
         if any(not r.sampling.greedy for r in requests):
             raise ValueError("BatchedGreedy generates greedily only (temperature 0)")
-        # Requests of one batch share max_tokens and stop strings: group them so.
-        groups: dict[tuple, list[int]] = {}
+        groups: dict[Sampling, list[int]] = {}  # a batch shares one generation config
         for index, request in enumerate(requests):
-            groups.setdefault((request.sampling.max_tokens, request.sampling.stop), []).append(index)
-        for (max_tokens, stop), indices in groups.items():
+            groups.setdefault(request.sampling, []).append(index)
+        for indices in groups.values():
             for start in range(0, len(indices), self.batch):
                 chunk = indices[start:start + self.batch]
-                texts = self._generate([requests[i].prompt for i in chunk], max_tokens, stop)
-                yield from zip(chunk, texts, strict=True)
+                yield from zip(chunk, self._generate([requests[i] for i in chunk]), strict=True)
 
-    def _generate(self, prompts: list[str], max_tokens: int, stop: tuple[str, ...]) -> list[Generation]:
+    def _generate(self, requests: list[Request]) -> list[Generation]:
         import torch
-        from transformers import GenerationConfig
 
+        from long1k.generation.backends import generation_of, hf_generation_config
 
         self.tokenizer.padding_side = "left"
-        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        config = GenerationConfig(do_sample=False, max_new_tokens=max_tokens, eos_token_id=self.stop_ids,
-                                  pad_token_id=self.tokenizer.pad_token_id, stop_strings=list(stop) or None)
+        encoded = self.tokenizer([r.prompt for r in requests], return_tensors="pt", padding=True,
+                                 add_special_tokens=False)
+        config = hf_generation_config(requests[0], self.stop_ids, self.tokenizer.pad_token_id)
         with torch.no_grad():
             output = self.model.generate(**encoded, generation_config=config, tokenizer=self.tokenizer)
-        generations = []
-        for row in output[:, encoded["input_ids"].shape[1]:].tolist():
-            generations.append(self._one(row, max_tokens, stop))
-        return generations
+        sampling = requests[0].sampling
+        return [generation_of(self.tokenizer, self._own_tokens(row), self.stop_ids, sampling)
+                for row in output[:, encoded["input_ids"].shape[1]:].tolist()]
 
-    def _one(self, new: list[int], max_tokens: int, stop: tuple[str, ...]) -> Generation:
-        from long1k.generation.backends import cut_at_stop
-
+    def _own_tokens(self, new: list[int]) -> list[int]:
+        """A row's tokens up to its stop token, without the padding that follows once a row has finished."""
         ended = next((k for k, token in enumerate(new) if token in self.stop_ids), None)
         if ended is not None:
-            new = new[:ended + 1]
-        else:
-            while new and new[-1] == self.tokenizer.pad_token_id:
-                new = new[:-1]
-        text, stopped = cut_at_stop(self.tokenizer.decode(new[:-1] if ended is not None else new,
-                                                          skip_special_tokens=False), stop)
-        finish = "stop" if ended is not None or stopped or len(new) < max_tokens else "length"
-        return Generation(text, finish, len(new))
+            return new[:ended + 1]
+        while new and new[-1] == self.tokenizer.pad_token_id:
+            new = new[:-1]
+        return new

@@ -203,7 +203,7 @@ class HFBackend:
         except OSError as err:
             raise Long1kError(f"cannot load model {settings.model!r}: {err}") from None
         self.model.generation_config = GenerationConfig()  # sample by the request alone
-        self.stop_ids = sorted({self.tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")})
+        self.stop_ids = stop_token_ids(self.tokenizer)
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Generation]]:
         for index, request in enumerate(requests):
@@ -218,12 +218,25 @@ class HFBackend:
         with torch.no_grad():
             output = self.model.generate(ids, attention_mask=torch.ones_like(ids), generation_config=config,
                                          tokenizer=self.tokenizer)
-        new = output[0, ids.shape[1]:].tolist()
-        ended = bool(new) and new[-1] in self.stop_ids
-        text, stopped = cut_at_stop(self.tokenizer.decode(new[:-1] if ended else new, skip_special_tokens=False),
-                                    request.sampling.stop)
-        finish = "stop" if ended or stopped or len(new) < request.sampling.max_tokens else "length"
-        return Generation(text, finish, len(new))
+        return generation_of(self.tokenizer, output[0, ids.shape[1]:].tolist(), self.stop_ids, request.sampling)
+
+
+STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
+"""End of turn and end of text: either ends a generation (Qwen2.5's generation_config lists both)."""
+
+
+def stop_token_ids(tokenizer) -> list[int]:
+    return sorted({tokenizer.convert_tokens_to_ids(token) for token in STOP_TOKENS})
+
+
+def generation_of(tokenizer, new: list[int], stop_ids: list[int], sampling) -> Generation:
+    """The Generation of the tokens transformers generated after a prompt (ending at a stop token, a stop
+    string or max_tokens): its text without the stop token or string, its finish reason and token count."""
+    ended = bool(new) and new[-1] in stop_ids
+    text, stopped = cut_at_stop(tokenizer.decode(new[:-1] if ended else new, skip_special_tokens=False),
+                                sampling.stop)
+    finish = "stop" if ended or stopped or len(new) < sampling.max_tokens else "length"
+    return Generation(text, finish, len(new))
 
 
 def make_backend(name: str, settings: EngineSettings, seed: int):
