@@ -2,18 +2,18 @@
 synthesis builds Long1K rows (the reasoning format's messages, stitched parts joined by long1k/links.py's
 phrases through `synthesis.sampling.stitched_messages`), and the held-out problems they are scored on.
 
-Every arm is fine-tuned for the same number of steps. The designs (`DESIGNS`, docs/experiments.md says
-what each tests):
+The designs (docs/experiments.md says what each tests); arms train `Plan.steps` steps unless said:
 - `style`: one problem a row, its reasoning in each style (none < some < full < checked), 16 rows a step;
 - `stitch_fixed`: rows of 1, 2, 4 and 8 problems (full style), 2 rows a step at every level: the paper's
   design, where longer rows also mean more tokens seen;
-- `stitch_equal`: the same levels at equal answer tokens, 16/k rows a step (16 problems a step at every
-  level; its level 1 is `style_full`, its level 8 `stitch8_r2`, shared with the fixed-rows design);
+- `stitch_equal`: rows of 2, 4 and 8 problems at 16/k rows a step, for as many steps as give them the
+  answer tokens `style_full` (its level 1) sees: the linking phrases make a stitched row longer than its
+  problems, so the steps, not the rows, are what is equalised;
 - `lvd`: length vs difficulty with Long1K's mix: half the rows are single problems of every difficulty
   (the s1.1 share), the other half easy problems (2 operations) stitched in pairs, or hard single ones
-  (5 operations); the easy arm's steps are set so that both see the same answer tokens;
-- `composite`: the models trained without and with stitched rows at equal tokens (`style_full`,
-  `stitch2_r8`), scored on prompts of 2 and 4 problems;
+  (5 operations); the easy arm's steps give it the hard arm's answer tokens;
+- `composite`: the models trained without and with stitched rows at equal answer tokens (`style_full`,
+  `stitch2_eq`), scored on prompts of 2 and 4 problems;
 - `forcing`: `style_none`, pushed to think longer at inference (long1k/experiments/mini_runs.py).
 """
 
@@ -42,10 +42,10 @@ from which problems a model happens to miss."""
 class Arm:
     name: str
     rows: list[list[dict]] = field(repr=False, compare=False)
-    batch: int = 16
+    batch: int
     """Rows a step."""
-    steps: int = 300
-    benchmarks: tuple[str, ...] = ("minichain",)
+    steps: int
+    benchmarks: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def training_pool(size: int, operations: tuple[int, ...] = TRAINING_OPERATIONS, 
 
 
 def style_arms(plan: Plan) -> list[Arm]:
-    """The same problems in each style; `style_full` is also level 1 of the equal-tokens stitching design."""
+    """The same problems in each style (the stitching designs' single rows); `style_full` is also level 1 of the
+    equal-tokens stitching design."""
     pool = training_pool(plan.pool)[:plan.rows]
     return [Arm(f"style_{style}", [single(c, style) for c in pool], plan.batch, plan.steps,
                 ("minichain", *COMPOSITES) if style == "full" else ("minichain",))
@@ -96,20 +97,26 @@ def stitch_name(parts: int, rows_a_step: int) -> str:
     return f"stitch{parts}_r{rows_a_step}"
 
 
-def stitch_arms(plan: Plan) -> list[Arm]:
-    """Every level at `fixed_rows` rows a step, and the levels at `batch / k` rows a step that are neither
-    `style_full` nor already among the former."""
+def equal_name(parts: int) -> str:
+    return f"stitch{parts}_eq"
+
+
+def stitch_arms(plan: Plan, tokens_per_row: Callable[[list], float]) -> list[Arm]:
+    """Every level at `fixed_rows` rows a step (level 1: single problems); and levels 2, 4, 8 at `batch / k`
+    rows a step, for the steps that give them the answer tokens of `style_full` (`tokens_per_row(rows)`:
+    their mean)."""
     pool = training_pool(plan.pool)
-    arms: dict[str, Arm] = {}
+    single_tokens = plan.batch * tokens_per_row(stitched_rows(pool, 1, plan.rows, "levels"))
+    arms = []
     for parts in STITCH_LEVELS:
         rows = stitched_rows(pool, parts, plan.rows, "levels")
-        for rows_a_step in (plan.fixed_rows, plan.batch // parts):
-            name = stitch_name(parts, rows_a_step)
-            if parts == 1 and rows_a_step == plan.batch or name in arms:
-                continue
-            benchmarks = ("minichain", *COMPOSITES) if name == composite_arms(plan)[1] else ("minichain",)
-            arms[name] = Arm(name, rows, rows_a_step, plan.steps, benchmarks)
-    return list(arms.values())
+        arms.append(Arm(stitch_name(parts, plan.fixed_rows), rows, plan.fixed_rows, plan.steps, ("minichain",)))
+        if parts > 1:
+            rows_a_step = plan.batch // parts
+            steps = round(plan.steps * single_tokens / (rows_a_step * tokens_per_row(rows)))
+            benchmarks = ("minichain", *COMPOSITES) if parts == 2 else ("minichain",)
+            arms.append(Arm(equal_name(parts), rows, rows_a_step, steps, benchmarks))
+    return arms
 
 
 def lvd_arms(plan: Plan, tokens_per_row: Callable[[list], float]) -> list[Arm]:
@@ -126,25 +133,18 @@ def lvd_arms(plan: Plan, tokens_per_row: Callable[[list], float]) -> list[Arm]:
             Arm("lvd_hard_singles", hard_rows, plan.batch, plan.steps, benchmarks)]
 
 
-def style_design(plan: Plan) -> list[str]:
-    return [f"style_{style}" for style in STYLES]
+STYLE_DESIGN = tuple(f"style_{style}" for style in STYLES)
+EQUAL_DESIGN = ("style_full", *(equal_name(k) for k in STITCH_LEVELS[1:]))
+COMPOSITE_ARMS = ("style_full", equal_name(2))
+"""(without stitched rows, with them), at equal answer tokens."""
 
 
 def fixed_design(plan: Plan) -> list[str]:
     return [stitch_name(k, plan.fixed_rows) for k in STITCH_LEVELS]
 
 
-def equal_design(plan: Plan) -> list[str]:
-    return ["style_full", *(stitch_name(k, plan.batch // k) for k in STITCH_LEVELS[1:])]
-
-
-def composite_arms(plan: Plan) -> tuple[str, str]:
-    """(without stitched rows, with them), at equal answer tokens."""
-    return "style_full", stitch_name(2, plan.batch // 2)
-
-
 def all_arms(plan: Plan, tokens_per_row: Callable[[list], float]) -> list[Arm]:
-    return [*style_arms(plan), *stitch_arms(plan), *lvd_arms(plan, tokens_per_row)]
+    return [*style_arms(plan), *stitch_arms(plan, tokens_per_row), *lvd_arms(plan, tokens_per_row)]
 
 
 def benchmark_items(name: str, rows: int = BENCHMARK_ROWS) -> list[dict]:

@@ -35,10 +35,13 @@ class Result:
     on stitched rows that goes on to invent a next problem)."""
     train_seconds: float
     final_loss: float
-    extra: dict = field(default_factory=dict)
+    forced: dict = field(default_factory=dict)
+    """"forced_waitK" -> (percent correct, mean thinking tokens) under budget forcing with K extensions."""
 
 
-def requests(tokenizer, items: list[dict], max_tokens: int):
+def greedy_requests(tokenizer, items: list[dict], max_tokens: int) -> list:
+    """Each item's prompt as predict renders it with the format's template (the task instruction empty, as the
+    mini benchmarks' is), greedy."""
     from long1k.formats import get_format
     from long1k.generation.prompts import load_template
     from long1k.generation.sampling import Request, Sampling
@@ -68,7 +71,7 @@ def extra_answers(items: list[dict], responses: list[str]) -> float:
 def evaluate(backend, tokenizer, benchmark: str, problems: int) -> tuple[float, float, float]:
     """(percent correct, mean response tokens, percent with extra answers) on one benchmark, greedily."""
     items = benchmark_items(benchmark, problems)
-    generated = dict(backend.generate(requests(tokenizer, items, MAX_TOKENS[benchmark])))
+    generated = dict(backend.generate(greedy_requests(tokenizer, items, MAX_TOKENS[benchmark])))
     responses = [generated[i].text for i in range(len(items))]
     return (score(items, responses), statistics.fmean(generated[i].tokens for i in range(len(items))),
             extra_answers(items, responses))
@@ -81,7 +84,7 @@ def forced(backend, tokenizer, extend: int, problems: int) -> tuple[float, float
 
     items = benchmark_items("minichain", problems)
     budget = BudgetForcing.for_format(get_format(FORMAT), BUDGET["thinking_budget"], extend, BUDGET["extend_word"])
-    out = dict(force_budget(backend, requests(tokenizer, items, BUDGET["max_tokens"]), budget))
+    out = dict(force_budget(backend, greedy_requests(tokenizer, items, BUDGET["max_tokens"]), budget))
     return (score(items, [out[i].generation.text for i in range(len(items))]),
             statistics.fmean(out[i].thinking_tokens for i in range(len(items))))
 
@@ -101,9 +104,9 @@ def run_arm(base: str | Path, arm: Arm, seed: int, recipe: FineTuneRecipe, forci
     for benchmark in arm.benchmarks:
         scores[benchmark], tokens[benchmark], extra_boxes[benchmark] = evaluate(backend, tokenizer, benchmark,
                                                                                 problems)
-    extra = {f"forced_wait{k}": forced(backend, tokenizer, k, problems) for k in forcing}
+    budget_forced = {f"forced_wait{k}": forced(backend, tokenizer, k, problems) for k in forcing}
     tail = losses[-max(1, len(losses) // 10):]
-    return Result(arm.name, seed, scores, tokens, extra_boxes, round(seconds, 1), statistics.fmean(tail), extra)
+    return Result(arm.name, seed, scores, tokens, extra_boxes, round(seconds, 1), statistics.fmean(tail), budget_forced)
 
 
 def run_all(base: str | Path, jobs: Iterable[tuple[Arm, int, tuple[int, ...]]], recipe: FineTuneRecipe,

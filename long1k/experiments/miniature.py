@@ -19,13 +19,13 @@ from pathlib import Path
 from long1k.configs import help_text, parse_config
 from long1k.experiments.mini_arms import (
     BENCHMARK_ROWS,
+    COMPOSITE_ARMS,
+    EQUAL_DESIGN,
+    STYLE_DESIGN,
     Arm,
     Plan,
     all_arms,
-    composite_arms,
-    equal_design,
     fixed_design,
-    style_design,
 )
 from long1k.experiments.mini_finetune import FineTuneRecipe
 from long1k.experiments.verdicts import RULE, UNRESOLVED, Estimate, difference, mean_interval, slope, summary
@@ -50,12 +50,13 @@ class MiniatureConfig:
     problems: int = field(default=BENCHMARK_ROWS, metadata=help_text(
         "held-out problems a benchmark (composites: at most 100 prompts)"))
     workers: int = field(default=2, metadata=help_text("fine-tunes side by side (one torch thread each)"))
-    steps: int = field(default=300, metadata=help_text("optimizer steps of a fine-tune"))
-    batch: int = field(default=16, metadata=help_text("rows a step (16/k of them for stitched rows of k problems "
-                                                       "at equal tokens)"))
-    fixed_rows: int = field(default=2, metadata=help_text("rows a step of the fixed-rows stitching design"))
-    learning_rate: float = field(default=3e-4, metadata=help_text("peak learning rate"))
-    rows: int = field(default=2000, metadata=help_text("training rows per arm"))
+    steps: int = field(default=Plan.steps, metadata=help_text("optimizer steps of a fine-tune"))
+    batch: int = field(default=Plan.batch, metadata=help_text(
+        "rows a step (batch/k of them for stitched rows of k problems at equal tokens)"))
+    fixed_rows: int = field(default=Plan.fixed_rows, metadata=help_text(
+        "rows a step of the fixed-rows stitching design"))
+    learning_rate: float = field(default=FineTuneRecipe.learning_rate, metadata=help_text("peak learning rate"))
+    rows: int = field(default=Plan.rows, metadata=help_text("training rows per arm"))
     threads: int = field(default=1, metadata=help_text(
         "torch threads a fine-tune (other kernels: a replication on another machine's arithmetic)"))
     compare_with: str | None = field(default=None, metadata=help_text(
@@ -76,11 +77,17 @@ class Claim:
     """Arms of the claim that did not learn their training rows (with their final loss)."""
 
     @property
+    def outcome(self) -> str:
+        """Supported, contradicted or not resolved: not resolved when an arm did not learn its rows, whatever
+        the interval says."""
+        return UNRESOLVED if self.unlearned else self.estimate.verdict
+
+    @property
     def verdict(self) -> str:
-        """The rule's verdict; not resolved when an arm did not learn its rows, whatever the interval says."""
+        """The outcome, and why when an arm did not learn its rows."""
         if self.unlearned:
             return f"{UNRESOLVED}: did not learn their rows: {', '.join(self.unlearned)}"
-        return self.estimate.verdict
+        return self.outcome
 
 
 class Phases:
@@ -101,13 +108,17 @@ class Phases:
         return [[name, round(end - begin)] for (name, begin), end in zip(self.marks, ends, strict=True)]
 
 
-def scores_by(results: list[dict]) -> dict[tuple[str, str], list[float]]:
+Scores = dict[tuple[str, str], list[float]]
+"""(arm, benchmark) -> scores in seed order."""
+
+
+def scores_by(results: list[dict]) -> Scores:
     """(arm, benchmark) -> scores in seed order; forced runs as (arm@waitK, minichain)."""
     table: dict[tuple[str, str], list[float]] = defaultdict(list)
     for result in sorted(results, key=lambda r: r["seed"]):
         for benchmark, value in result["scores"].items():
             table[result["arm"], benchmark].append(value)
-        for key, (value, _) in result["extra"].items():
+        for key, (value, _) in result["forced"].items():
             table[f"{result['arm']}@{key}", "minichain"].append(value)
     return table
 
@@ -116,7 +127,7 @@ def arm_rows(arms: list[Arm], results: list[dict], answer_tokens: dict[str, floa
     scores = scores_by(results)
     thinking = defaultdict(list)
     for result in results:
-        for key, (_, tokens) in result["extra"].items():
+        for key, (_, tokens) in result["forced"].items():
             thinking[f"{result['arm']}@{key}"].append(tokens)
     extra = defaultdict(list)
     for result in results:
@@ -134,7 +145,7 @@ def arm_rows(arms: list[Arm], results: list[dict], answer_tokens: dict[str, floa
 def arm_row(name: str, benchmark: str, values: list[float], tokens: float, extra: float | None, arm: Arm | None,
             loss: float | None) -> list:
     s = summary(values)
-    replicates = "yes" if benchmark != "minichain" or s["std"] <= STD_LIMIT else "NO"
+    replicates = "" if benchmark != "minichain" else "yes" if s["std"] <= STD_LIMIT else "NO"
     return [name, benchmark, len(values), round(s["mean"], 1), round(s["std"], 1), f"{s['min']:.1f}-{s['max']:.1f}",
             replicates, "" if extra is None else round(extra, 1), round(tokens, 1), arm.batch if arm else "",
             arm.steps if arm else "", "" if loss is None else f"{loss:.3f}"]
@@ -145,34 +156,38 @@ ARM_HEADER = ["arm", "benchmark", "seeds", "mean", "std", "min-max", f"std <= {S
               "steps", "final training loss"]
 
 
-def fit_over(arms: list[str], scores, answer_tokens, benchmark: str = "minichain") -> tuple[Estimate, float | None]:
-    lengths, values = [], []
-    for name in arms:
-        values += scores[name, benchmark]
-        lengths += [answer_tokens[name]] * len(scores[name, benchmark])
-    return slope(lengths, values)
+def fit_over(arms: list[str], scores: Scores, answer_tokens: dict[str, float]) -> tuple[Estimate, float | None]:
+    """Points per tenfold answer length over the arms' mean minichain scores: one point a level, since the
+    seeds of a level are repeats of one length (over every run the interval would leave out how far the
+    levels lie from a straight line)."""
+    return slope([answer_tokens[name] for name in arms],
+                 [statistics.fmean(scores[name, "minichain"]) for name in arms])
 
 
 def claims(plan: Plan, results: list[dict], answer_tokens: dict[str, float], forcing: list[int]) -> list[Claim]:
     s, losses = scores_by(results), final_losses(results)
-    without, with_stitched = composite_arms(plan)
+    without, with_stitched = COMPOSITE_ARMS
     found = [
         claim("longer reasoning, same problems", "longer reasoning in training raises accuracy",
-              "minichain points per tenfold answer length, over the 4 styles", style_design(plan),
-              *fit_over(style_design(plan), s, answer_tokens)),
+              "style_checked - style_none on minichain: the longest reasoning against the answer alone",
+              ["style_checked", "style_none"],
+              difference(s["style_checked", "minichain"], s["style_none", "minichain"])),
+        claim("scaling law over reasoning length", "accuracy is a straight line in log(length)",
+              "minichain points per tenfold answer length, the 4 styles' means", list(STYLE_DESIGN),
+              *fit_over(list(STYLE_DESIGN), s, answer_tokens)),
         claim("scaling law by stitching (fixed rows)", "accuracy grows with the log of the training rows' length",
-              f"minichain points per tenfold row length, rows of 1/2/4/8 problems, {plan.fixed_rows} rows a step",
-              fixed_design(plan), *fit_over(fixed_design(plan), s, answer_tokens)),
+              f"the same over rows of 1/2/4/8 problems, {plan.fixed_rows} rows a step", fixed_design(plan),
+              *fit_over(fixed_design(plan), s, answer_tokens)),
         claim("scaling law by stitching (equal tokens)", "(a control the paper lacks) length, not more tokens seen",
-              f"the same levels at {plan.batch}/k rows a step: equal answer tokens", equal_design(plan),
-              *fit_over(equal_design(plan), s, answer_tokens)),
+              f"the same at {plan.batch}/k rows a step, steps set for equal answer tokens", list(EQUAL_DESIGN),
+              *fit_over(list(EQUAL_DESIGN), s, answer_tokens)),
         *(claim(f"length beats difficulty ({benchmark})", "long rows of easy problems train better than hard single "
                 "ones", f"easy pairs - hard singles on {benchmark}, Long1K's mix, equal answer tokens",
                 ["lvd_easy_pairs", "lvd_hard_singles"],
                 difference(s["lvd_easy_pairs", benchmark], s["lvd_hard_singles", benchmark]))
           for benchmark in ("minichain_hard", "minichain")),
         *(claim(f"multi-question following ({benchmark})", "stitched rows teach answering several questions",
-                f"{with_stitched} - {without} on {benchmark} (every question right), equal tokens",
+                f"{with_stitched} - {without} on {benchmark} (every question right), equal answer tokens",
                 [with_stitched, without], difference(s[with_stitched, benchmark], s[without, benchmark]))
           for benchmark in ("minichain_x2", "minichain_x4")),
     ]
@@ -180,15 +195,16 @@ def claims(plan: Plan, results: list[dict], answer_tokens: dict[str, float], for
         best = max(forcing, key=lambda k: statistics.fmean(s[f"style_none@forced_wait{k}", "minichain"]))
         found.append(claim("training length beats inference-only scaling",
                            "thinking longer at inference does not give what training on long reasoning gives",
-                           f"style_full - style_none forced with its best extension count ({best} x Wait), minichain",
-                           ["style_full", "style_none"],
+                           f"style_full - style_none forced with its best extension count ({best} x Wait; chosen on "
+                           "these scores, which favours the forced arm), minichain", ["style_full", "style_none"],
                            difference(s["style_full", "minichain"], s[f"style_none@forced_wait{best}", "minichain"])))
     for c in found:
         c.unlearned = [f"{arm} ({losses[arm]:.2f})" for arm in c.arms if losses[arm] > LEARNED_LOSS]
     return found
 
 
-def claim(name: str, paper: str, measured: str, arms: list[str], estimate: Estimate, r2: float | None = None):
+def claim(name: str, paper: str, measured: str, arms: list[str], estimate: Estimate,
+          r2: float | None = None) -> Claim:
     return Claim(name, paper, measured, estimate, r2, tuple(arms))
 
 
@@ -209,7 +225,7 @@ def claim_rows(found: list[Claim]) -> list[list]:
 CLAIM_HEADER = ["claim", "the paper says", "measured as", "estimate", "95% interval", "R^2", "verdict"]
 
 
-def score_line(ax, xs: list[float], names: list[str], scores, label: str, marker: str = "o") -> None:
+def score_line(ax, xs: list[float], names: list[str], scores: Scores, label: str, marker: str = "o") -> None:
     """Mean minichain score of each arm (+/- std over seeds) at its x."""
     stats = [summary(scores[name, "minichain"]) for name in names]
     ax.errorbar(xs, [t["mean"] for t in stats], yerr=[t["std"] for t in stats], marker=marker, capsize=3, label=label)
@@ -228,11 +244,11 @@ def plot_inference(path: Path, results: list[dict], plan: Plan, answer_tokens: d
     scores = scores_by(results)
     forced: dict[str, list[float]] = defaultdict(list)
     for result in results:
-        for key, (_, tokens) in result["extra"].items():
+        for key, (_, tokens) in result["forced"].items():
             forced[f"{result['arm']}@{key}"].append(tokens)
     names = sorted(forced, key=lambda n: statistics.fmean(forced[n]))
     with figure(path, figsize=(6.4, 4.2)) as (_, ax):
-        trained = style_design(plan)
+        trained = list(STYLE_DESIGN)
         score_line(ax, [answer_tokens[a] for a in trained], trained, scores,
                    "trained on longer reasoning (none, some, full, checked)")
         score_line(ax, [statistics.fmean(forced[n]) for n in names], names, scores,
@@ -240,7 +256,7 @@ def plot_inference(path: Path, results: list[dict], plan: Plan, answer_tokens: d
         finish_axes(ax, "tokens (training answer / forced thinking)")
 
 
-def plot_lengths(path: Path, groups: dict[str, list[str]], scores, answer_tokens) -> None:
+def plot_lengths(path: Path, groups: dict[str, list[str]], scores: Scores, answer_tokens: dict[str, float]) -> None:
     """Mean minichain score (+/- std over seeds) against the rows' answer tokens, one line a design."""
     with figure(path, figsize=(6.4, 4.2)) as (_, ax):
         for label, arms in groups.items():
@@ -264,12 +280,37 @@ def replication_rows(results: list[dict], other: list[dict]) -> list[list]:
     return rows
 
 
+SETTINGS = "settings.json"
+DESIGN_SETTINGS = ("base", "problems", "steps", "batch", "fixed_rows", "learning_rate", "rows", "forcing")
+"""The settings that make the arms and their scoring: a replication must share them (seeds, workers and threads
+it may change)."""
+
+
+def check_settings(config: MiniatureConfig) -> None:
+    """Refuse settings the verdicts cannot be computed from, before any work."""
+    from long1k.errors import Long1kError
+
+    if config.seeds < 2:
+        raise Long1kError(f"--seeds {config.seeds}: the intervals over seeds need at least 2 seeds an arm")
+    if config.compare_with is None:
+        return
+    path = Path(config.compare_with) / SETTINGS
+    if not path.is_file() or not (Path(config.compare_with) / "runs.jsonl").is_file():
+        raise Long1kError(f"--compare_with {config.compare_with}: not a finished miniature run (no {SETTINGS} or "
+                          "runs.jsonl)")
+    theirs = json.loads(path.read_text())
+    differing = [f"{key} ({theirs.get(key)!r} there, {getattr(config, key)!r} here)" for key in DESIGN_SETTINGS
+                 if theirs.get(key) != getattr(config, key)]
+    if differing:
+        raise Long1kError(f"--compare_with {config.compare_with} ran other arms or scoring: {', '.join(differing)}")
+
+
 def replication_section(out: Path, config: MiniatureConfig, results: list[dict], found: list[Claim],
                         answer_tokens: dict[str, float]) -> list[str]:
     other_dir = Path(config.compare_with)
     other = [json.loads(line) for line in (other_dir / "runs.jsonl").read_text().splitlines() if line]
     theirs = claims(plan_of(config), other, answer_tokens, config.forcing)
-    verdicts = [[c.name, c.verdict, t.verdict, "yes" if c.verdict == t.verdict else "NO"]
+    verdicts = [[c.name, c.outcome, t.outcome, "yes" if c.outcome == t.outcome else "NO"]
                 for c, t in zip(found, theirs, strict=True)]
     return ["## Replication", "", f"Against `{other_dir}` (its runs.jsonl).", "",
             write_table(out, "replication", ["arm", "benchmark", "this run: mean (95% interval)",
@@ -290,9 +331,9 @@ def write_report(out: Path, config: MiniatureConfig, arms: list[Arm], results: l
     claims_table = write_table(out, "claims", CLAIM_HEADER, claim_rows(found))
     s = scores_by(results)
     plot_lengths(out / "lengths.png", {
-        "reasoning style (none, some, full, checked)": style_design(plan),
+        "reasoning style (none, some, full, checked)": list(STYLE_DESIGN),
         f"rows of 1/2/4/8 problems, {plan.fixed_rows} rows a step": fixed_design(plan),
-        "rows of 1/2/4/8 problems, equal answer tokens": equal_design(plan)}, s, answer_tokens)
+        "rows of 1/2/4/8 problems, equal answer tokens": list(EQUAL_DESIGN)}, s, answer_tokens)
     if config.forcing:
         plot_inference(out / "inference.png", results, plan, answer_tokens)
     phases("report")
@@ -320,13 +361,14 @@ def write_report(out: Path, config: MiniatureConfig, arms: list[Arm], results: l
 
 def miniature(config: MiniatureConfig) -> str:
     from long1k.experiments.mini_base import mini_base_dir
-    from long1k.experiments.mini_finetune import answer_tokens as count_answer_tokens
-    from long1k.experiments.mini_finetune import tokenize_rows
+    from long1k.experiments.mini_finetune import count_answer_tokens, tokenize_rows
     from long1k.experiments.mini_runs import run_all
     from long1k.tokenizer import load_tokenizer
 
+    check_settings(config)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / SETTINGS).write_text(json.dumps(asdict(config), indent=1) + "\n")
     phases = Phases()
     phases("the mini base model (built on first use, then cached)")
     base = Path(config.base) if config.base else mini_base_dir()

@@ -5,7 +5,7 @@ A claim predicts a sign: arm A scores higher than arm B (or a slope is positive)
 - **contradicted**: it lies below zero;
 - **not resolved at this size**: it holds zero.
 A difference of means uses Welch's t interval (unequal variances); a slope, Student's t at n - 2 degrees of
-freedom over every run (long1k/experiments/scaling.py).
+freedom over the points it is given (long1k/experiments/scaling.py; the miniature gives it the levels' means).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 SUPPORTED, CONTRADICTED, UNRESOLVED = "supported", "contradicted", "not resolved at this size"
 RULE = ("supported when the 95% interval of the predicted difference (or slope) lies above 0, contradicted when "
-        "it lies below 0, not resolved at this size when it holds 0; intervals over training seeds (Welch's t "
-        "for a difference of means, Student's t at n - 2 for a slope over every run)")
+        "it lies below 0, not resolved at this size when it holds 0; a difference's interval is Welch's t over "
+        "the training seeds, a slope's Student's t at n - 2 over the levels' mean scores")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,13 @@ import re
 import pytest
 
 from long1k.experiments import mini_arms, mini_base
-from long1k.experiments.mini_finetune import BatchedGreedy, FineTuneRecipe, answer_tokens, finetune, tokenize_rows
+from long1k.experiments.mini_finetune import (
+    BatchedGreedy,
+    FineTuneRecipe,
+    count_answer_tokens,
+    finetune,
+    tokenize_rows,
+)
 from long1k.formats import get_format
 from long1k.generation.backends import EngineSettings, HFBackend
 from long1k.generation.budget import BudgetForcing, force_budget
@@ -37,16 +43,25 @@ def all_phrases(kind: str, parts: int) -> set[str]:
     return {render_link(p, position, parts) for p in DEFAULT_LINKS[kind] for position in range(2, parts + 1)}
 
 
-def test_stitched_rows_are_the_synthesis_rows_with_the_linking_phrases(tokenizer):
-    arms = {arm.name: arm for arm in mini_arms.stitch_arms(PLAN)}
-    assert set(arms) == {"stitch1_r4", "stitch2_r4", "stitch2_r8", "stitch4_r4", "stitch8_r4", "stitch8_r2"}
+@pytest.fixture(scope="module")
+def per_row(tokenizer):
+    def mean_answer_tokens(rows):
+        return count_answer_tokens(tokenize_rows(tokenizer, rows)) / len(rows)
+
+    return mean_answer_tokens
+
+
+def test_stitched_rows_are_the_synthesis_rows_with_the_linking_phrases(per_row):
+    arms = {arm.name: arm for arm in mini_arms.stitch_arms(PLAN, per_row)}
+    assert set(arms) == {"stitch1_r4", "stitch2_r4", "stitch4_r4", "stitch8_r4", "stitch2_eq", "stitch4_eq",
+                         "stitch8_eq"}
     style = {arm.name: arm for arm in mini_arms.style_arms(PLAN)}
-    assert set(mini_arms.fixed_design(PLAN)) | set(mini_arms.equal_design(PLAN)) <= set(arms) | set(style)
+    assert set(mini_arms.fixed_design(PLAN)) | set(mini_arms.EQUAL_DESIGN) <= set(arms) | set(style)
     assert arms["stitch1_r4"].rows == style["style_full"].rows, "level 1 is the style design's full arm"
     fmt = get_format(mini_arms.FORMAT)
     for parts in (2, 4, 8):
-        fixed, equal = arms[f"stitch{parts}_r4"], arms[f"stitch{parts}_r{16 // parts}"]
-        assert fixed.rows == equal.rows and len(fixed.rows) == PLAN.rows and fixed.steps == equal.steps == 4
+        fixed, equal = arms[f"stitch{parts}_r4"], arms[f"stitch{parts}_eq"]
+        assert fixed.rows == equal.rows and len(fixed.rows) == PLAN.rows and fixed.steps == PLAN.steps
         system, user, assistant = fixed.rows[0]
         assert system["content"] == fmt.system_prompt and assistant["content"].count("<think>") == 1
         assert user["content"].count("Compute ") == parts and assistant["content"].count("\\boxed{") == parts
@@ -56,22 +71,31 @@ def test_stitched_rows_are_the_synthesis_rows_with_the_linking_phrases(tokenizer
         assert set(solution[1::2]) <= all_phrases("solution", parts)
 
 
-def test_the_arms_of_a_design_differ_in_one_thing(tokenizer):
+def test_the_equal_tokens_arms_see_the_answer_tokens_of_single_rows(per_row):
+    plan = mini_arms.Plan(pool=400, rows=40, batch=16, fixed_rows=2, steps=300)
+    arms = {arm.name: arm for arm in mini_arms.all_arms(plan, per_row)}
+
+    def tokens(name):
+        arm = arms[name]
+        return arm.steps * arm.batch * per_row(arm.rows), arm.batch * per_row(arm.rows)
+
+    target, _ = tokens("style_full")
+    for name in mini_arms.EQUAL_DESIGN[1:] + ("lvd_easy_pairs",):
+        seen, a_step = tokens(name)
+        assert abs(seen - (target if name != "lvd_easy_pairs" else tokens("lvd_hard_singles")[0])) <= a_step / 2, name
+        assert arms[name].steps < plan.steps, "the linking phrases make stitched rows longer than their problems"
+
+
+def test_the_arms_of_a_design_differ_in_one_thing(per_row):
     style = {arm.name.removeprefix("style_"): arm for arm in mini_arms.style_arms(PLAN)}
     problems = {level: [row[1]["content"] for row in arm.rows] for level, arm in style.items()}
     assert len({tuple(p) for p in problems.values()}) == 1, "every style holds the same problems"
-    lengths = [answer_tokens(tokenize_rows(tokenizer, style[level].rows)) for level in STYLES]
+    lengths = [per_row(style[level].rows) for level in STYLES]
     assert lengths == sorted(lengths) and len(set(lengths)) == 4
-
-    def per_row(rows):
-        return answer_tokens(tokenize_rows(tokenizer, rows)) / len(rows)
-
     easy, hard = mini_arms.lvd_arms(PLAN, per_row)
     assert easy.rows[PLAN.rows // 2:] == hard.rows[PLAN.rows // 2:], "both arms hold the same single problems"
     assert all(row[1]["content"].count("Compute ") == 2 for row in easy.rows[:PLAN.rows // 2])
     assert all(re.search(r"(?:(?:plus|minus|times) \d ?){5},", row[1]["content"]) for row in hard.rows[:PLAN.rows // 2])
-    tokens = [per_row(arm.rows) * arm.steps * arm.batch for arm in (easy, hard)]
-    assert tokens[0] == pytest.approx(tokens[1], rel=0.2), "equal answer tokens, to a step's worth"
 
 
 def test_benchmark_items_are_the_registered_held_out_problems():
@@ -114,10 +138,13 @@ def test_batched_greedy_generates_what_the_hf_backend_does(tiny_base, tokenizer,
         batched = dict(BatchedGreedy(model, tokenizer, batch=4).generate(requests))
         assert [batched[i] for i in range(len(requests))] == [hf.generate_one(r) for r in requests]
     budget = BudgetForcing.for_format(get_format("think"), 8, 2, "Wait")
-    forced = dict(force_budget(BatchedGreedy(model, tokenizer), requests, budget))
-    assert all(f.thinking_tokens <= 8 and "</think>" in f.generation.text for f in forced.values())
+    forced = dict(force_budget(BatchedGreedy(model, tokenizer, batch=4), requests, budget))
+    assert forced == dict(force_budget(hf, requests, budget)), "budget forcing gives the same on both backends"
 
 
 def test_batched_greedy_refuses_sampling(tiny_base, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    backend = BatchedGreedy(AutoModelForCausalLM.from_pretrained(tiny_base), tokenizer)
     with pytest.raises(ValueError, match="greedily"):
-        list(BatchedGreedy(None, tokenizer).generate([Request("x", 0, Sampling(0.7, max_tokens=4))]))
+        list(backend.generate([Request("x", 0, Sampling(0.7, max_tokens=4))]))

@@ -29,14 +29,15 @@ def test_the_miniature_writes_every_arm_and_a_verdict_for_every_claim(tmp_path, 
     assert (out / "lengths.png").stat().st_size > 0 and (out / "inference.png").stat().st_size > 0
     with (out / "claims.csv").open() as handle:
         claims = list(csv.DictReader(handle))
-    assert len(claims) == 8
+    assert len(claims) == 9
     assert all(c["verdict"] in (SUPPORTED, CONTRADICTED) or c["verdict"].startswith(UNRESOLVED) for c in claims)
     assert "did not learn their rows" in claims[0]["verdict"], "3 steps from a few-step base learn nothing"
     with (out / "arms.csv").open() as handle:
         arms = list(csv.DictReader(handle))
     names = {row["arm"] for row in arms}
-    assert {"style_none", "style_checked", "stitch1_r2", "stitch8_r2", "stitch2_r4", "stitch8_r1", "lvd_easy_pairs",
+    assert {"style_none", "style_checked", "stitch1_r2", "stitch8_r2", "stitch2_eq", "stitch8_eq", "lvd_easy_pairs",
             "lvd_hard_singles", "style_none@forced_wait2"} <= names
     assert all(row["seeds"] == "2" for row in arms)
     runs = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
-    assert len(runs) == 2 * 12 and {r["seed"] for r in runs} == {0, 1}
+    assert len(runs) == 2 * 13 and {r["seed"] for r in runs} == {0, 1}
+    assert json.loads((out / "settings.json").read_text())["seeds"] == 2

@@ -60,7 +60,7 @@ def test_replication_compares_each_mean_with_the_other_runs_interval():
     from long1k.experiments.miniature import replication_rows
 
     def runs(scores):
-        return [{"arm": "a", "seed": seed, "scores": {"minichain": value}, "extra": {}}
+        return [{"arm": "a", "seed": seed, "scores": {"minichain": value}, "forced": {}}
                 for seed, value in enumerate(scores)]
 
     same = replication_rows(runs([60, 62, 61, 63, 59]), runs([61, 60, 62, 62, 60]))
@@ -79,3 +79,44 @@ def test_a_claim_resting_on_an_arm_that_did_not_learn_its_rows_is_not_resolved()
     assert Claim("c", "p", "m", clear, arms=("learned",)).verdict == CONTRADICTED
     resting = Claim("c", "p", "m", clear, arms=("learned", "stuck"), unlearned=["stuck (1.20)"])
     assert resting.verdict.startswith(UNRESOLVED) and "stuck (1.20)" in resting.verdict
+
+
+def test_claims_read_the_arms_losses_and_leave_unlearned_arms_unresolved():
+    from long1k.experiments import mini_arms
+    from long1k.experiments.miniature import claims
+
+    plan = mini_arms.Plan()
+    names = [*mini_arms.STYLE_DESIGN, *mini_arms.fixed_design(plan), *mini_arms.EQUAL_DESIGN[1:], "lvd_easy_pairs",
+             "lvd_hard_singles"]
+    level = {"style_none": 20.0, "style_some": 30.0, "style_full": 60.0, "style_checked": 70.0}
+    results = [{"arm": name, "seed": seed, "final_loss": 1.0 if name.startswith(("stitch2", "lvd_easy")) else 0.05,
+                "scores": dict.fromkeys(("minichain", "minichain_hard", "minichain_x2", "minichain_x4"),
+                                        level.get(name, 40.0) + seed),
+                "forced": {"forced_wait1": (15.0 + seed, 30.0)} if name == "style_none" else {}}
+               for name in names for seed in range(5)]
+    tokens = {name: 10.0 * (index + 1) for index, name in enumerate(names)}
+    found = {c.name: c for c in claims(plan, results, tokens, [1])}
+    assert found["longer reasoning, same problems"].verdict == SUPPORTED
+    assert found["longer reasoning, same problems"].estimate.value == pytest.approx(50.0)
+    assert found["training length beats inference-only scaling"].verdict == SUPPORTED
+    for name in ("scaling law by stitching (fixed rows)", "length beats difficulty (minichain)",
+                 "multi-question following (minichain_x2)"):
+        assert found[name].verdict.startswith(UNRESOLVED) and "(1.00)" in found[name].verdict, name
+    assert found["scaling law over reasoning length"].estimate.value > 0
+
+
+def test_settings_a_run_cannot_give_verdicts_from_are_refused_before_any_work(tmp_path):
+    import json
+
+    from long1k.errors import Long1kError
+    from long1k.experiments.miniature import MiniatureConfig, check_settings
+
+    with pytest.raises(Long1kError, match="at least 2 seeds"):
+        check_settings(MiniatureConfig(seeds=1))
+    with pytest.raises(Long1kError, match="not a finished miniature run"):
+        check_settings(MiniatureConfig(compare_with=str(tmp_path)))
+    (tmp_path / "runs.jsonl").write_text("")
+    (tmp_path / "settings.json").write_text(json.dumps({**vars(MiniatureConfig()), "steps": 100}))
+    with pytest.raises(Long1kError, match="steps"):
+        check_settings(MiniatureConfig(compare_with=str(tmp_path)))
+    check_settings(MiniatureConfig(compare_with=str(tmp_path), steps=100, seeds=3, first_seed=5))
