@@ -6,12 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
 OUT="${EXPERIMENTS_OUT:-outputs/experiments}"
-rm -rf "$OUT" outputs/sweeps/two_stage_mini
+MINI_DATA=outputs/sweeps/two_stage_mini_data  # where scripts/recipes/two_stage_mini.yaml reads its data
+rm -rf "$OUT" outputs/sweeps/two_stage_mini "$MINI_DATA"
 
 echo "== the paper's experiments in miniature, by real learning (outputs/miniature/report.md)"
 bash scripts/miniature.sh
 
 echo "== staged training with the mini model: stage 2 on the longest level starts from stage 1's model"
+python data/prepare_benchmarks.py --benchmarks minichain --fixtures --out "$MINI_DATA/benchmarks"
+for style in none checked; do
+  python data/synthesize.py --config data/recipes/mini_world.yaml --openthoughts "fixtures:minichain/$style" \
+    --s1 "fixtures:minichain/$style" --benchmarks_dir "$MINI_DATA/benchmarks" --out "$MINI_DATA/$style"
+done
 python scripts/sweep.py scripts/recipes/two_stage_mini.yaml
 cat outputs/sweeps/two_stage_mini/runs/checked__stage2/sft/final/long1k_training.json
 
