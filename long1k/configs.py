@@ -93,7 +93,8 @@ def parse_values(config_type: type, argv: list[str] | None = None, description: 
 
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(config_type, description=description)
+    # No abbreviations: `--seed 3` must not quietly become `--seeds 3` where only the latter exists.
+    parser = HfArgumentParser(config_type, description=description, allow_abbrev=False)
     parser.add_argument("--config", default=None, help="YAML recipe; command-line flags override it")
     list_flags = {action.dest for action in parser._actions if action.nargs in ("+", "*")}
     argv = merge_repeated_list_flags(list(sys.argv[1:] if argv is None else argv), list_flags)

@@ -51,3 +51,13 @@ def test_options_are_validated_in_one_style_every_problem_at_once(tmp_path):
         SFTConfig(output_dir=str(tmp_path), deepspeed="", bf16=False, loss_on="asistant", preflight="never")
     assert str(raised.value) == ("--loss_on 'asistant' is not one of assistant, last_turn, all, assistant_without_end "
                                  "(did you mean 'assistant'?); --preflight 'never' is not one of refuse, warn, off")
+
+
+def test_an_abbreviated_flag_is_refused_not_taken_for_another():
+    """`--seed 3` on a stage that has only `--seeds` once ran a 39-fine-tune miniature at 3 seeds."""
+    from long1k.experiments.miniature import MiniatureConfig
+
+    assert parse_config(MiniatureConfig, ["--seeds", "3"]).seeds == 3
+    with pytest.raises(SystemExit) as exited:
+        parse_config(MiniatureConfig, ["--seed", "3"])
+    assert exited.value.code == 2
