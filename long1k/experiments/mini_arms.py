@@ -106,10 +106,10 @@ def stitch_arms(plan: Plan, tokens_per_row: Callable[[list], float]) -> list[Arm
     rows a step, for the steps that give them the answer tokens of `style_full` (`tokens_per_row(rows)`:
     their mean)."""
     pool = training_pool(plan.pool)
-    single_tokens = plan.batch * tokens_per_row(stitched_rows(pool, 1, plan.rows, "levels"))
+    rows_of = {parts: stitched_rows(pool, parts, plan.rows, "levels") for parts in STITCH_LEVELS}
+    single_tokens = plan.batch * tokens_per_row(rows_of[1])
     arms = []
-    for parts in STITCH_LEVELS:
-        rows = stitched_rows(pool, parts, plan.rows, "levels")
+    for parts, rows in rows_of.items():
         arms.append(Arm(stitch_name(parts, plan.fixed_rows), rows, plan.fixed_rows, plan.steps, ("minichain",)))
         if parts > 1:
             rows_a_step = plan.batch // parts

@@ -61,9 +61,10 @@ def score(items: list[dict], responses: list[str]) -> float:
 
 
 def extra_answers(items: list[dict], responses: list[str]) -> float:
+    from long1k.boxed import boxed_answers
     from long1k.grading.extract import answer_region
 
-    extra = sum(answer_region(response).count("\\boxed{") > len(item.get("parts") or [item])
+    extra = sum(len(boxed_answers(answer_region(response))) > len(item.get("parts") or [item])
                 for item, response in zip(items, responses, strict=True))
     return 100.0 * extra / len(items)
 

@@ -123,12 +123,18 @@ def scores_by(results: list[dict]) -> Scores:
     return table
 
 
-def arm_rows(arms: list[Arm], results: list[dict], answer_tokens: dict[str, float]) -> list[list]:
-    scores = scores_by(results)
+def forced_thinking_tokens(results: list[dict]) -> dict[str, float]:
+    """arm@forced_waitK -> its mean thinking tokens under budget forcing, over seeds."""
     thinking = defaultdict(list)
     for result in results:
         for key, (_, tokens) in result["forced"].items():
             thinking[f"{result['arm']}@{key}"].append(tokens)
+    return {name: statistics.fmean(values) for name, values in thinking.items()}
+
+
+def arm_rows(arms: list[Arm], results: list[dict], answer_tokens: dict[str, float]) -> list[list]:
+    scores = scores_by(results)
+    thinking = forced_thinking_tokens(results)
     extra = defaultdict(list)
     for result in results:
         for benchmark, share in result["extra_answers"].items():
@@ -137,7 +143,7 @@ def arm_rows(arms: list[Arm], results: list[dict], answer_tokens: dict[str, floa
     rows = [arm_row(arm.name, benchmark, scores[arm.name, benchmark], answer_tokens[arm.name],
                     statistics.fmean(extra[arm.name, benchmark]), arm, losses[arm.name])
             for arm in arms for benchmark in arm.benchmarks]
-    rows += [arm_row(name, "minichain", scores[name, "minichain"], statistics.fmean(thinking[name]), None, None,
+    rows += [arm_row(name, "minichain", scores[name, "minichain"], thinking[name], None, None,
                      None) for name in sorted(thinking)]
     return rows
 
@@ -238,20 +244,17 @@ def finish_axes(ax, xlabel: str) -> None:
     ax.legend(fontsize=8)
 
 
-def plot_inference(path: Path, results: list[dict], plan: Plan, answer_tokens: dict[str, float]) -> None:
+def plot_inference(path: Path, results: list[dict], answer_tokens: dict[str, float]) -> None:
     """The style arms at their training length, and style_none pushed to think longer at inference (at its
     mean thinking tokens)."""
     scores = scores_by(results)
-    forced: dict[str, list[float]] = defaultdict(list)
-    for result in results:
-        for key, (_, tokens) in result["forced"].items():
-            forced[f"{result['arm']}@{key}"].append(tokens)
-    names = sorted(forced, key=lambda n: statistics.fmean(forced[n]))
+    thinking = forced_thinking_tokens(results)
+    names = sorted(thinking, key=thinking.get)
     with figure(path, figsize=(6.4, 4.2)) as (_, ax):
         trained = list(STYLE_DESIGN)
         score_line(ax, [answer_tokens[a] for a in trained], trained, scores,
                    "trained on longer reasoning (none, some, full, checked)")
-        score_line(ax, [statistics.fmean(forced[n]) for n in names], names, scores,
+        score_line(ax, [thinking[n] for n in names], names, scores,
                    "style_none, budget-forced to think longer", "s")
         finish_axes(ax, "tokens (training answer / forced thinking)")
 
@@ -335,7 +338,7 @@ def write_report(out: Path, config: MiniatureConfig, arms: list[Arm], results: l
         f"rows of 1/2/4/8 problems, {plan.fixed_rows} rows a step": fixed_design(plan),
         "rows of 1/2/4/8 problems, equal answer tokens": list(EQUAL_DESIGN)}, s, answer_tokens)
     if config.forcing:
-        plot_inference(out / "inference.png", results, plan, answer_tokens)
+        plot_inference(out / "inference.png", results, answer_tokens)
     phases("report")
     phase_table = write_table(out, "phases", ["phase", "seconds"], phases.rows())
     total = phases.elapsed()
