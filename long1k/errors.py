@@ -33,8 +33,9 @@ def run_main(main: Callable[[list[str] | None], object], argv: list[str] | None 
     try:
         main(argv)
     except Long1kError as err:
-        if os.environ.get("RANK", "0") == "0":  # under torchrun every rank fails alike: say it once
-            print(f"error: {err}", file=sys.stderr, flush=True)
+        rank = os.environ.get("RANK", "0")
+        # under torchrun a rank may fail alone (its data, a race on a shared file): each says so, named
+        print(f"error: {err}" if rank == "0" else f"error: [rank {rank}] {err}", file=sys.stderr, flush=True)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -116,3 +116,17 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "error:" in result.stderr and "missing.parquet" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("rank, shown", [("0", "error: bad row 3"), ("1", "error: [rank 1] bad row 3")])
+def test_every_rank_says_its_own_error(monkeypatch, capsys, rank, shown):
+    """A rank that fails alone under torchrun (once: exit 2 with nothing in the log) names itself."""
+    from long1k.errors import run_main
+
+    def fail(_argv):
+        raise Long1kError("bad row 3")
+
+    monkeypatch.setenv("RANK", rank)
+    with pytest.raises(SystemExit) as exited:
+        run_main(fail, [])
+    assert exited.value.code == 2 and capsys.readouterr().err.strip() == shown
