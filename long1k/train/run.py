@@ -62,9 +62,13 @@ def last_checkpoint(output_dir: Path) -> str | None:
 
 
 def check_output_dir(config: SFTConfig) -> str | None:
-    """The checkpoint to resume from; refuse to mix two runs in one folder."""
+    """The checkpoint to resume from; refuse to mix two runs in one folder. Only rank 0 judges the folder (its
+    refusal stops every rank): it writes its own run config there before the ranks first meet, so a slower rank
+    would find it and refuse the run alone (the flaky two-rank test: rank 1 exit 2)."""
     output_dir = Path(config.output_dir)
     previous = output_dir / RUN_CONFIG
+    if not is_main_process():
+        return last_checkpoint(output_dir) if config.resume else None
     if not config.resume:
         if previous.is_file() or (output_dir.is_dir() and checkpoints(output_dir)):
             raise Long1kError(f"{output_dir}: holds another run; pass --resume to continue it, or choose "
@@ -89,7 +93,7 @@ def data_identity(data: TokenizedData, tokenizer) -> dict[str, str]:
 def check_same_data(config: SFTConfig, identity: dict[str, str]) -> None:
     """--resume continues only a run that trained on the same tokens, loss mask and tokenizer."""
     previous = Path(config.output_dir) / RUN_CONFIG
-    if not config.resume or not previous.is_file():
+    if not config.resume or not previous.is_file() or not is_main_process():  # rank 0 judges: see check_output_dir
         return
     earlier = json.loads(previous.read_text()).get("data", {})
     unrecorded = [k.removesuffix("_sha256") for k in DATA_IDENTITY_KEYS if k not in earlier]

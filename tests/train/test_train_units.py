@@ -226,8 +226,12 @@ def test_unknown_deepspeed_config(tmp_path):
         make_config(tmp_path, deepspeed=str(tmp_path / "missing.json"))
 
 
-def test_output_folder_holding_another_run(tmp_path, no_model_load):
+def test_output_folder_holding_another_run(tmp_path, no_model_load, monkeypatch):
     (tmp_path / "run" / "checkpoint-5").mkdir(parents=True)
+    (tmp_path / "run" / "run_config.json").write_text("{}")
+    monkeypatch.setenv("RANK", "1")  # rank 0 writes the run config before the ranks meet: rank 1 must not refuse it
+    assert train_run.check_output_dir(make_config(tmp_path, dataset=str(tmp_path))) is None
+    monkeypatch.setenv("RANK", "0")
     with pytest.raises(Long1kError, match="holds another run; pass --resume"):
         train_run.train(make_config(tmp_path, dataset=str(tmp_path)))
     (tmp_path / "run" / "run_config.json").write_text(json.dumps({"arguments": {
