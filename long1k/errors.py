@@ -34,7 +34,7 @@ def run_main(main: Callable[[list[str] | None], object], argv: list[str] | None 
         main(argv)
     except Long1kError as err:
         rank = os.environ.get("RANK", "0")
-        # under torchrun a rank may fail alone (its data, a race on a shared file): each says so, named
+        # under torchrun a rank may fail alone (a file or a GPU only it touches): each says so, named
         print(f"error: {err}" if rank == "0" else f"error: [rank {rank}] {err}", file=sys.stderr, flush=True)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -62,13 +62,10 @@ def last_checkpoint(output_dir: Path) -> str | None:
 
 
 def check_output_dir(config: SFTConfig) -> str | None:
-    """The checkpoint to resume from; refuse to mix two runs in one folder. Only rank 0 judges the folder (its
-    refusal stops every rank): it writes its own run config there before the ranks first meet, so a slower rank
-    would find it and refuse the run alone (the flaky two-rank test: rank 1 exit 2)."""
+    """The checkpoint to resume from; refuse to mix two runs in one folder. Every rank judges the folder before
+    rank 0 writes this run's config into it (`train` waits for every rank first)."""
     output_dir = Path(config.output_dir)
     previous = output_dir / RUN_CONFIG
-    if not is_main_process():
-        return last_checkpoint(output_dir) if config.resume else None
     if not config.resume:
         if previous.is_file() or (output_dir.is_dir() and checkpoints(output_dir)):
             raise Long1kError(f"{output_dir}: holds another run; pass --resume to continue it, or choose "
@@ -93,7 +90,7 @@ def data_identity(data: TokenizedData, tokenizer) -> dict[str, str]:
 def check_same_data(config: SFTConfig, identity: dict[str, str]) -> None:
     """--resume continues only a run that trained on the same tokens, loss mask and tokenizer."""
     previous = Path(config.output_dir) / RUN_CONFIG
-    if not config.resume or not previous.is_file() or not is_main_process():  # rank 0 judges: see check_output_dir
+    if not config.resume or not previous.is_file():
         return
     earlier = json.loads(previous.read_text()).get("data", {})
     unrecorded = [k.removesuffix("_sha256") for k in DATA_IDENTITY_KEYS if k not in earlier]
@@ -259,9 +256,12 @@ def train(config: SFTConfig) -> None:
     identity = data_identity(data, tokenizer)
     check_same_data(config, identity)
     plan = run_preflight(config, max(data.lengths))
-    write_run_config(config, data, identity, origin, plan)
-
     _ = config.device  # sets up torch.distributed, which ZeRO-3's partitioned model construction needs
+    # Every rank has judged the output folder (check_output_dir, check_same_data) before rank 0 writes this
+    # run's config into it: written sooner, a slower rank found it and refused the run alone ("holds another
+    # run", exit 2 on rank 1 only).
+    wait_for_every_rank()
+    write_run_config(config, data, identity, origin, plan)
     model = load_model(config)
     # No KV cache in training: besides wasting memory, a cache hides the row boundaries of packed batches.
     model.config.use_cache = False
@@ -280,6 +280,13 @@ def train(config: SFTConfig) -> None:
         (final / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         say(f"saved the final model and tokenizer to {final}")
     release_process_group()
+
+
+def wait_for_every_rank() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
 
 
 def release_process_group() -> None:

@@ -226,12 +226,8 @@ def test_unknown_deepspeed_config(tmp_path):
         make_config(tmp_path, deepspeed=str(tmp_path / "missing.json"))
 
 
-def test_output_folder_holding_another_run(tmp_path, no_model_load, monkeypatch):
+def test_output_folder_holding_another_run(tmp_path, no_model_load):
     (tmp_path / "run" / "checkpoint-5").mkdir(parents=True)
-    (tmp_path / "run" / "run_config.json").write_text("{}")
-    monkeypatch.setenv("RANK", "1")  # rank 0 writes the run config before the ranks meet: rank 1 must not refuse it
-    assert train_run.check_output_dir(make_config(tmp_path, dataset=str(tmp_path))) is None
-    monkeypatch.setenv("RANK", "0")
     with pytest.raises(Long1kError, match="holds another run; pass --resume"):
         train_run.train(make_config(tmp_path, dataset=str(tmp_path)))
     (tmp_path / "run" / "run_config.json").write_text(json.dumps({"arguments": {
@@ -361,3 +357,14 @@ def test_train_help_keeps_the_stages_description(capsys):
     with pytest.raises(SystemExit):
         train_run.main(["--help"])
     assert "`train/sft.py`: full SFT of a causal LM" in capsys.readouterr().out
+
+
+def test_the_run_config_is_written_after_every_rank_has_judged_the_folder(tmp_path, one_row_dataset, no_model_load,
+                                                                          monkeypatch):
+    """Written before the ranks met, a slower rank found rank 0's run_config.json and refused the run alone."""
+    run_config = tmp_path / "run" / "run_config.json"
+    seen_at_the_barrier = []
+    monkeypatch.setattr(train_run, "wait_for_every_rank", lambda: seen_at_the_barrier.append(run_config.exists()))
+    with pytest.raises(AssertionError, match="the model was loaded"):
+        train_run.train(make_config(tmp_path, dataset=one_row_dataset))
+    assert seen_at_the_barrier == [False] and run_config.is_file()
