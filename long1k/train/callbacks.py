@@ -63,12 +63,10 @@ class MarkCompleteCheckpoints(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         import json
 
-        import torch.distributed as dist
-
         from long1k.faults import kill_point
+        from long1k.train.ranks import wait_for_every_rank
 
-        if dist.is_available() and dist.is_initialized():
-            dist.barrier()
+        wait_for_every_rank()
         if state.is_world_process_zero:
             kill_point("checkpoint-saved-unmarked")
             folder = self.output_dir / f"checkpoint-{state.global_step}"

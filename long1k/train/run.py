@@ -25,6 +25,7 @@ from long1k.train.model import (
     resolve_attention,
     shape_for,
 )
+from long1k.train.ranks import wait_for_every_rank
 
 RUN_CONFIG = "run_config.json"
 FINAL_DIR = "final"
@@ -282,20 +283,13 @@ def train(config: SFTConfig) -> None:
     release_process_group()
 
 
-def wait_for_every_rank() -> None:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-
-
 def release_process_group() -> None:
     """Tear the process group down before exit: left to interpreter shutdown, a rank's communication
     threads can abort it (SIGABRT, "terminate called without an active exception") after the work is done."""
     import torch.distributed as dist
 
+    wait_for_every_rank()
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
         dist.destroy_process_group()
 
 
