@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from long1k.generation.sampling import Generation, Request, Sampling
@@ -129,9 +129,9 @@ class BatchedGreedy:
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Generation]]:
         if any(not r.sampling.greedy for r in requests):
             raise ValueError("BatchedGreedy generates greedily only (temperature 0)")
-        groups: dict[Sampling, list[int]] = {}  # a batch shares one generation config
-        for index, request in enumerate(requests):
-            groups.setdefault(request.sampling, []).append(index)
+        groups: dict[Sampling, list[int]] = {}  # a batch shares one generation config but its length:
+        for index, request in enumerate(requests):  # budget forcing asks for as many lengths as there are rows
+            groups.setdefault(replace(request.sampling, max_tokens=1), []).append(index)
         for indices in groups.values():
             for start in range(0, len(indices), self.batch):
                 chunk = indices[start:start + self.batch]
@@ -145,12 +145,14 @@ class BatchedGreedy:
         self.tokenizer.padding_side = "left"
         encoded = self.tokenizer([r.prompt for r in requests], return_tensors="pt", padding=True,
                                  add_special_tokens=False)
-        config = hf_generation_config(requests[0], self.stop_ids, self.tokenizer.pad_token_id)
+        longest = max(requests, key=lambda r: r.sampling.max_tokens)
+        config = hf_generation_config(longest, self.stop_ids, self.tokenizer.pad_token_id)
         with torch.no_grad():
             output = self.model.generate(**encoded, generation_config=config, tokenizer=self.tokenizer)
-        sampling = requests[0].sampling
-        return [generation_of(self.tokenizer, self._own_tokens(row), self.stop_ids, sampling)
-                for row in output[:, encoded["input_ids"].shape[1]:].tolist()]
+        # greedy tokens do not depend on how many follow them: a row's first max_tokens are its own generation
+        return [generation_of(self.tokenizer, self._own_tokens(row[:request.sampling.max_tokens]), self.stop_ids,
+                              request.sampling)
+                for row, request in zip(output[:, encoded["input_ids"].shape[1]:].tolist(), requests, strict=True)]
 
     def _own_tokens(self, new: list[int]) -> list[int]:
         """A row's tokens up to its stop token, without the padding that follows once a row has finished."""

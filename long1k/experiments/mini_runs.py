@@ -8,12 +8,12 @@ import statistics
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
 from long1k.experiments.mini_arms import BENCHMARK_ROWS, FORMAT, Arm, benchmark_items
-from long1k.experiments.mini_finetune import BatchedGreedy, FineTuneRecipe, finetune, tokenize_rows
+from long1k.experiments.mini_finetune import BatchedGreedy, Example, FineTuneRecipe, finetune, tokenize_rows
 
 MAX_TOKENS = {"minichain": 200, "minichain_hard": 200, "minichain_x2": 300, "minichain_x4": 400}
 """Each well above what a right answer takes (the checked style: at most 120 tokens a problem of 5 operations;
@@ -91,14 +91,16 @@ def forced(backend, tokenizer, extend: int, problems: int) -> tuple[float, float
 
 
 def run_arm(base: str | Path, arm: Arm, seed: int, recipe: FineTuneRecipe, forcing: tuple[int, ...] = (),
-            problems: int = BENCHMARK_ROWS) -> Result:
-    """Fine-tune the base on the arm's rows with `seed` and score it on `problems` held-out problems of each
-    of the arm's benchmarks (and, given `forcing`, under budget forcing with each number of extensions)."""
+            problems: int = BENCHMARK_ROWS, examples: list[Example] | None = None) -> Result:
+    """Fine-tune the base on the arm's rows (`examples`: them tokenized, when the caller has) with `seed` and
+    score it on `problems` held-out problems of each of the arm's benchmarks (and, given `forcing`, under
+    budget forcing with each number of extensions)."""
     from long1k.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(str(base))
     start = time.perf_counter()
-    model, losses = finetune(base, tokenize_rows(tokenizer, arm.rows), recipe, seed, arm.steps, arm.batch)
+    model, losses = finetune(base, tokenize_rows(tokenizer, arm.rows) if examples is None else examples, recipe,
+                             seed, arm.steps, arm.batch)
     seconds = time.perf_counter() - start
     backend = BatchedGreedy(model, tokenizer)
     scores, tokens, extra_boxes = {}, {}, {}
@@ -110,15 +112,27 @@ def run_arm(base: str | Path, arm: Arm, seed: int, recipe: FineTuneRecipe, forci
     return Result(arm.name, seed, scores, tokens, extra_boxes, round(seconds, 1), statistics.fmean(tail), budget_forced)
 
 
+def training_tokens(arm: Arm, examples: list[Example]) -> float:
+    """Tokens a fine-tune of the arm runs through (steps x rows a step x mean row length): its cost."""
+    return arm.steps * arm.batch * statistics.fmean(len(ids) for ids, _ in examples)
+
+
 def run_all(base: str | Path, jobs: Iterable[tuple[Arm, int, tuple[int, ...]]], recipe: FineTuneRecipe,
-            workers: int = 2, problems: int = BENCHMARK_ROWS) -> list[Result]:
-    """Every (arm, seed, forcing) job, `workers` at a time, with a progress bar; results in job order."""
+            examples: dict[str, list[Example]], workers: int = 2, problems: int = BENCHMARK_ROWS) -> list[Result]:
+    """Every (arm, seed, forcing) job, `workers` at a time, with a progress bar; results in job order.
+    `examples`: each arm's rows tokenized (arm name -> examples), so that no job tokenizes them again. The
+    longest fine-tunes go first, so that the workers finish together (a job's result does not depend on when
+    it runs)."""
     from tqdm import tqdm
 
     jobs = list(jobs)
+    longest_first = sorted(range(len(jobs)), key=lambda j: -training_tokens(jobs[j][0], examples[jobs[j][0].name]))
+    futures = {}
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_arm, str(base), arm, seed, recipe, forcing, problems)
-                   for arm, seed, forcing in jobs]
-        for future in tqdm(futures, desc="fine-tunes", unit="run"):
+        for j in longest_first:
+            arm, seed, forcing = jobs[j]
+            futures[j] = pool.submit(run_arm, str(base), replace(arm, rows=[]), seed, recipe, forcing, problems,
+                                     examples[arm.name])
+        for future in tqdm([futures[j] for j in longest_first], desc="fine-tunes", unit="run"):
             future.result()
-    return [future.result() for future in futures]
+    return [futures[j].result() for j in range(len(jobs))]

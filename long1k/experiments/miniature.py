@@ -56,6 +56,8 @@ class MiniatureConfig:
     fixed_rows: int = field(default=Plan.fixed_rows, metadata=help_text(
         "rows a step of the fixed-rows stitching design"))
     learning_rate: float = field(default=FineTuneRecipe.learning_rate, metadata=help_text("peak learning rate"))
+    warmup: int = field(default=FineTuneRecipe.warmup, metadata=help_text(
+        "warm-up steps of every fine-tune (then a cosine to zero)"))
     rows: int = field(default=Plan.rows, metadata=help_text("training rows per arm"))
     threads: int = field(default=1, metadata=help_text(
         "torch threads a fine-tune (other kernels: a replication on another machine's arithmetic)"))
@@ -284,7 +286,8 @@ def replication_rows(results: list[dict], other: list[dict]) -> list[list]:
 
 
 SETTINGS = "settings.json"
-DESIGN_SETTINGS = ("base", "problems", "steps", "batch", "fixed_rows", "learning_rate", "rows", "forcing")
+DESIGN_SETTINGS = ("base", "problems", "steps", "batch", "fixed_rows", "learning_rate", "warmup", "rows",
+                   "forcing")
 """The settings that make the arms and their scoring: a replication must share them (seeds, workers and threads
 it may change)."""
 
@@ -377,17 +380,24 @@ def miniature(config: MiniatureConfig) -> str:
     base = Path(config.base) if config.base else mini_base_dir()
     phases("the arms' training rows")
     tokenizer = load_tokenizer(str(base))
+    tokenized: dict[int, tuple[list, list]] = {}  # id(rows) -> (rows, examples): arms share row lists
+
+    def examples_of(rows: list) -> list:
+        if id(rows) not in tokenized:
+            tokenized[id(rows)] = rows, tokenize_rows(tokenizer, rows)
+        return tokenized[id(rows)][1]
 
     def tokens_per_row(rows) -> float:
-        return count_answer_tokens(tokenize_rows(tokenizer, rows)) / len(rows)
+        return count_answer_tokens(examples_of(rows)) / len(rows)
 
     arms = all_arms(plan_of(config), tokens_per_row)
     answer_tokens = {arm.name: tokens_per_row(arm.rows) for arm in arms}
+    examples = {arm.name: examples_of(arm.rows) for arm in arms}
     jobs = [(arm, seed, tuple(config.forcing) if arm.name == "style_none" else ())
             for seed in range(config.first_seed, config.first_seed + config.seeds) for arm in arms]
     phases(f"{len(jobs)} fine-tunes, each scored on its benchmarks")
-    recipe = FineTuneRecipe(learning_rate=config.learning_rate, threads=config.threads)
-    results = [asdict(r) for r in run_all(base, jobs, recipe, config.workers, config.problems)]
+    recipe = FineTuneRecipe(learning_rate=config.learning_rate, warmup=config.warmup, threads=config.threads)
+    results = [asdict(r) for r in run_all(base, jobs, recipe, examples, config.workers, config.problems)]
     (out / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results))
     return write_report(out, config, arms, results, answer_tokens, phases)
 

@@ -133,8 +133,10 @@ def test_batched_greedy_generates_what_the_hf_backend_does(tiny_base, tokenizer,
     model.save_pretrained(tmp_path / "tuned")
     tokenizer.save_pretrained(tmp_path / "tuned")
     hf = HFBackend(EngineSettings(str(tmp_path / "tuned")), seed=0)
-    for stop in ((), (" is",)):
-        requests = [Request(p, 0, Sampling(0.0, max_tokens=24, stop=stop)) for p in prompts]
+    for stop, lengths in (((), [24] * 6), ((" is",), [24] * 6), ((" is",), [3, 24, 7, 1, 16, 24])):
+        # requests of several lengths share one batch: each must still get exactly its own generation
+        requests = [Request(p, 0, Sampling(0.0, max_tokens=n, stop=stop))
+                    for p, n in zip(prompts, lengths, strict=True)]
         batched = dict(BatchedGreedy(model, tokenizer, batch=4).generate(requests))
         assert [batched[i] for i in range(len(requests))] == [hf.generate_one(r) for r in requests]
     budget = BudgetForcing.for_format(get_format("think"), 8, 2, "Wait")
@@ -148,3 +150,19 @@ def test_batched_greedy_refuses_sampling(tiny_base, tokenizer):
     backend = BatchedGreedy(AutoModelForCausalLM.from_pretrained(tiny_base), tokenizer)
     with pytest.raises(ValueError, match="greedily"):
         list(backend.generate([Request("x", 0, Sampling(0.7, max_tokens=4))]))
+
+
+def test_run_all_gives_each_job_what_it_gives_alone_in_job_order(tiny_base, tokenizer):
+    from dataclasses import replace
+
+    from long1k.experiments.mini_runs import run_all, run_arm
+
+    arms = [replace(arm, steps=2) for arm in mini_arms.style_arms(PLAN)[:2]]
+    examples = {arm.name: tokenize_rows(tokenizer, arm.rows) for arm in arms}
+    jobs = [(arms[0], 0, (1,)), (arms[1], 0, ()), (arms[0], 1, ())]  # longest first reorders these on 2 workers
+    recipe = FineTuneRecipe()
+    alone = [run_arm(tiny_base, arm, seed, recipe, forcing, problems=6) for arm, seed, forcing in jobs]
+    together = run_all(tiny_base, jobs, recipe, examples, workers=2, problems=6)
+    expected = [{**vars(r), "train_seconds": None} for r in alone]
+    assert [{**vars(r), "train_seconds": None} for r in together] == expected
+    assert [(r.arm, r.seed) for r in together] == [("style_none", 0), ("style_some", 0), ("style_none", 1)]
