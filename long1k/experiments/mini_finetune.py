@@ -127,6 +127,11 @@ class BatchedGreedy:
         self.model, self.tokenizer, self.batch = model, tokenizer, batch
         self.model.generation_config = GenerationConfig()  # sample by the request alone
         self.stop_ids = stop_token_ids(tokenizer)
+        if tokenizer.pad_token_id in self.stop_ids:
+            # a row that ends on a stop string while its batch goes on is padded: were the pad a stop token,
+            # its first pad would read as the row's own end of turn, one token more than the row alone
+            raise ValueError(f"BatchedGreedy needs a pad token that is not a stop token; this tokenizer pads with "
+                             f"{tokenizer.pad_token!r}, a stop token (the mini tokenizer pads with <|fim_pad|>)")
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Generation]]:
         if any(not r.sampling.greedy for r in requests):
@@ -151,7 +156,8 @@ class BatchedGreedy:
         config = hf_generation_config(longest, self.stop_ids, self.tokenizer.pad_token_id)
         with torch.no_grad():
             output = self.model.generate(**encoded, generation_config=config, tokenizer=self.tokenizer)
-        # greedy tokens do not depend on how many follow them: a row's first max_tokens are its own generation
+        # greedy tokens do not depend on how many follow them: a row's first max_tokens are what it generates
+        # alone (as far as a left-padded batch computes what the row alone would: tested against the hf backend)
         return [generation_of(self.tokenizer, self._own_tokens(row[:request.sampling.max_tokens]), self.stop_ids,
                               request.sampling)
                 for row, request in zip(output[:, encoded["input_ids"].shape[1]:].tolist(), requests, strict=True)]

@@ -57,7 +57,8 @@ class MiniatureConfig:
         "rows a step of the fixed-rows stitching design"))
     learning_rate: float = field(default=FineTuneRecipe.learning_rate, metadata=help_text("peak learning rate"))
     warmup: int = field(default=FineTuneRecipe.warmup, metadata=help_text(
-        "warm-up steps of every fine-tune (then a cosine to zero)"))
+        "warm-up steps of every fine-tune, counted in its steps (then a cosine to zero); an arm with fewer steps "
+        "never reaches the peak"))
     rows: int = field(default=Plan.rows, metadata=help_text("training rows per arm"))
     threads: int = field(default=1, metadata=help_text(
         "torch threads a fine-tune (other kernels: a replication on another machine's arithmetic)"))
@@ -290,6 +291,8 @@ DESIGN_SETTINGS = ("base", "problems", "steps", "batch", "fixed_rows", "learning
                    "forcing")
 """The settings that make the arms and their scoring: a replication must share them (seeds, workers and threads
 it may change)."""
+BEFORE_ITS_SETTING = {"warmup": 10}
+"""What runs made before a design setting existed used (their settings.json lacks it)."""
 
 
 def check_settings(config: MiniatureConfig) -> None:
@@ -304,7 +307,7 @@ def check_settings(config: MiniatureConfig) -> None:
     if not path.is_file() or not (Path(config.compare_with) / "runs.jsonl").is_file():
         raise Long1kError(f"--compare_with {config.compare_with}: not a finished miniature run (no {SETTINGS} or "
                           "runs.jsonl)")
-    theirs = json.loads(path.read_text())
+    theirs = {**BEFORE_ITS_SETTING, **json.loads(path.read_text())}
     differing = [f"{key} ({theirs.get(key)!r} there, {getattr(config, key)!r} here)" for key in DESIGN_SETTINGS
                  if theirs.get(key) != getattr(config, key)]
     if differing:
@@ -380,7 +383,9 @@ def miniature(config: MiniatureConfig) -> str:
     base = Path(config.base) if config.base else mini_base_dir()
     phases("the arms' training rows")
     tokenizer = load_tokenizer(str(base))
-    tokenized: dict[int, tuple[list, list]] = {}  # id(rows) -> (rows, examples): arms share row lists
+    # arms share row lists: tokenize each list once, keyed by its identity (the rows are kept with their
+    # examples so that no other list can take over a freed identity)
+    tokenized: dict[int, tuple[list, list]] = {}
 
     def examples_of(rows: list) -> list:
         if id(rows) not in tokenized:

@@ -3,6 +3,7 @@ batches the hf backend's generations, and budget forcing runs on it unchanged.""
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -133,12 +134,20 @@ def test_batched_greedy_generates_what_the_hf_backend_does(tiny_base, tokenizer,
     model.save_pretrained(tmp_path / "tuned")
     tokenizer.save_pretrained(tmp_path / "tuned")
     hf = HFBackend(EngineSettings(str(tmp_path / "tuned")), seed=0)
-    for stop, lengths in (((), [24] * 6), ((" is",), [24] * 6), ((" is",), [3, 24, 7, 1, 16, 24])):
+    alone = [hf.generate_one(Request(p, 0, Sampling(0.0, max_tokens=24))) for p in prompts]
+    # stop strings the model does write, early in one row and late in another: rows end on them while the
+    # rest of their batch goes on, and a row of few tokens is cut before its stop string would come
+    stops = (alone[0].text[6:9], alone[3].text[14:17])
+    for stop, lengths in (((), [24] * 6), (stops, [24] * 6), (stops, [3, 24, 7, 1, 16, 24])):
         # requests of several lengths share one batch: each must still get exactly its own generation
         requests = [Request(p, 0, Sampling(0.0, max_tokens=n, stop=stop))
                     for p, n in zip(prompts, lengths, strict=True)]
+        expected = [hf.generate_one(r) for r in requests]
         batched = dict(BatchedGreedy(model, tokenizer, batch=4).generate(requests))
-        assert [batched[i] for i in range(len(requests))] == [hf.generate_one(r) for r in requests]
+        assert [batched[i] for i in range(len(requests))] == expected
+    assert {g.finish_reason for g in expected} == {"stop", "length"}, "the cases reach both ends"
+    assert any(g.finish_reason == "stop" and g.tokens < r.sampling.max_tokens
+               for g, r in zip(expected, requests, strict=True)), "a row ends on a stop string before its length"
     budget = BudgetForcing.for_format(get_format("think"), 8, 2, "Wait")
     forced = dict(force_budget(BatchedGreedy(model, tokenizer, batch=4), requests, budget))
     assert forced == dict(force_budget(hf, requests, budget)), "budget forcing gives the same on both backends"
@@ -166,3 +175,22 @@ def test_run_all_gives_each_job_what_it_gives_alone_in_job_order(tiny_base, toke
     expected = [{**vars(r), "train_seconds": None} for r in alone]
     assert [{**vars(r), "train_seconds": None} for r in together] == expected
     assert [(r.arm, r.seed) for r in together] == [("style_none", 0), ("style_some", 0), ("style_none", 1)]
+
+
+def test_batched_greedy_reads_a_row_up_to_its_end_of_turn(tiny_base, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    backend = BatchedGreedy(AutoModelForCausalLM.from_pretrained(tiny_base), tokenizer)
+    end, pad = backend.stop_ids[0], tokenizer.pad_token_id
+    assert backend._own_tokens([5, 6, end, pad, pad]) == [5, 6, end], "padding after the end of turn is not the row's"
+    assert backend._own_tokens([5, 6, pad, pad]) == [5, 6], "a row ended by a stop string is padded"
+    assert backend._own_tokens([5, end, 7, end]) == [5, end]
+
+
+def test_batched_greedy_refuses_a_pad_token_that_stops(tiny_base, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    padded_with_end = copy.deepcopy(tokenizer)
+    padded_with_end.pad_token = "<|im_end|>"
+    with pytest.raises(ValueError, match="pad token that is not a stop token"):
+        BatchedGreedy(AutoModelForCausalLM.from_pretrained(tiny_base), padded_with_end)

@@ -120,3 +120,8 @@ def test_settings_a_run_cannot_give_verdicts_from_are_refused_before_any_work(tm
     with pytest.raises(Long1kError, match="steps"):
         check_settings(MiniatureConfig(compare_with=str(tmp_path)))
     check_settings(MiniatureConfig(compare_with=str(tmp_path), steps=100, seeds=3, first_seed=5))
+    older = {k: v for k, v in vars(MiniatureConfig()).items() if k != "warmup"}  # before --warmup existed: 10
+    (tmp_path / "settings.json").write_text(json.dumps(older))
+    with pytest.raises(Long1kError, match="warmup \\(10 there, 50 here\\)"):
+        check_settings(MiniatureConfig(compare_with=str(tmp_path)))
+    check_settings(MiniatureConfig(compare_with=str(tmp_path), warmup=10))
