@@ -61,7 +61,8 @@ def test_the_old_override_fails_as_vllm_033_fails(tiny_model):
 
 def test_vllm_itself_accepts_the_override(tiny_model):
     """Where vLLM 0.33 is installed (GPU nodes): its own ModelConfig builds the extended context."""
-    pytest.importorskip("vllm")
+    pytest.importorskip("vllm", reason="vLLM's GPU build in the main environment (GPU nodes); the CPU suite's "
+                                       "vLLM tests run in .venv-vllm")
     from vllm.config import ModelConfig
 
     config = ModelConfig(model=str(tiny_model), hf_overrides=overrides_for(tiny_model), max_model_len=40960)
