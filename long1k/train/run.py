@@ -25,7 +25,7 @@ from long1k.train.model import (
     resolve_attention,
     shape_for,
 )
-from long1k.train.ranks import wait_for_every_rank
+from long1k.train.ranks import release_process_group, wait_for_every_rank
 
 RUN_CONFIG = "run_config.json"
 FINAL_DIR = "final"
@@ -281,16 +281,6 @@ def train(config: SFTConfig) -> None:
         (final / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         say(f"saved the final model and tokenizer to {final}")
     release_process_group()
-
-
-def release_process_group() -> None:
-    """Tear the process group down before exit: left to interpreter shutdown, a rank's communication
-    threads can abort it (SIGABRT, "terminate called without an active exception") after the work is done."""
-    import torch.distributed as dist
-
-    wait_for_every_rank()
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
 
 
 def deepspeed_requested(argv: list[str] | None) -> bool:
